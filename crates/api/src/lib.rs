@@ -1,0 +1,1 @@
+//! Flux v2 API types (CRDs) for every served group/version, and CRD generation.

@@ -1,0 +1,2 @@
+//! The `flux` binary.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Developer tasks: `cargo run -p xtask -- <task>`.
+fn main() {}
