@@ -1,2 +1,20 @@
 //! Developer tasks: `cargo run -p xtask -- <task>`.
-fn main() {}
+//!
+//! Each task lives in its own module so that code generation and benchmarks for different crates
+//! can evolve independently.
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["help"] => {
+            println!(
+                "usage: cargo run -p xtask -- <task>\n\ntasks:\n  gen-schema          regenerate crates/schema tables from the Kubernetes OpenAPI definitions\n  bench <name> ...    run a benchmark against the reference tool"
+            );
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),
+    }
+}
