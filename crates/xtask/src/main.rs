@@ -5,6 +5,8 @@
 
 use anyhow::{Result, bail};
 
+mod gen_schema;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -15,6 +17,7 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        ["gen-schema", rest @ ..] => gen_schema::run(rest),
         other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),
     }
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates golden/smp/*/out.yaml with the oracle (`kubectl kustomize`, Kustomize v5.5): each
+# case dir holds base.yaml (one object) and patch.yaml (a strategic merge patch of it).
+# Cases the oracle rejects get an `err` file instead. Tests never run this script.
+set -euo pipefail
+cd "$(dirname "$0")/golden/smp"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for d in */; do
+  d=${d%/}
+  rm -f "$d/out.yaml" "$d/err"
+  cp "$d/base.yaml" "$d/patch.yaml" "$tmp/"
+  printf 'resources: [base.yaml]\npatches:\n- path: patch.yaml\n' > "$tmp/kustomization.yaml"
+  if ! kubectl kustomize "$tmp" > "$d/out.yaml" 2> "$tmp/err"; then
+    rm -f "$d/out.yaml"
+    cp "$tmp/err" "$d/err"
+  fi
+done
