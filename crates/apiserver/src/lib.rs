@@ -1,0 +1,26 @@
+//! Embedded Kubernetes-compatible API server: durable storage, REST/JSON API, watch, discovery,
+//! OpenAPI, CRDs and patches, served over HTTPS (generated CA, admin cert/token) or plain HTTP.
+
+pub mod builtin;
+pub mod controller;
+pub mod crd;
+pub mod discovery;
+pub mod error;
+pub mod fields;
+pub mod jsonpath;
+pub mod openapi;
+pub mod patch;
+pub mod pki;
+pub mod registry;
+pub mod request;
+pub mod rest;
+pub mod selector;
+pub mod server;
+pub mod store;
+pub mod structural;
+pub mod table;
+pub mod transport;
+pub mod util;
+pub mod watch;
+
+pub use server::{Api, Config, RunningServer, StartError, start};

@@ -1,0 +1,434 @@
+//! Durable object storage on redb: objects keyed by group/resource/namespace/name, one global
+//! resourceVersion counter, and an event log with bounded retention that feeds watches.
+//!
+//! Every acknowledged write is committed (fsync) before the caller sees it. All objects are also
+//! held in memory so reads and lists never touch the disk.
+
+use crate::error::{ApiError, ApiResult};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
+const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Errors opening or loading the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("opening storage database {path}: {source}")]
+    Open {
+        /// Database path.
+        path: String,
+        /// Cause.
+        #[source]
+        source: redb::DatabaseError,
+    },
+    /// Reading stored data failed.
+    #[error("loading stored objects: {0}")]
+    Load(String),
+}
+
+/// Where an object lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjKey {
+    /// API group.
+    pub group: String,
+    /// Plural resource.
+    pub resource: String,
+    /// Namespace ("" for cluster-scoped).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjKey {
+    /// A key from its parts.
+    pub fn new(group: &str, resource: &str, namespace: &str, name: &str) -> Self {
+        Self {
+            group: group.into(),
+            resource: resource.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.group, self.resource, self.namespace, self.name
+        )
+    }
+
+    fn decode(s: &str) -> Option<Self> {
+        let mut it = s.splitn(4, '/');
+        Some(Self::new(it.next()?, it.next()?, it.next()?, it.next()?))
+    }
+}
+
+/// Watch event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// Created.
+    Added,
+    /// Changed.
+    Modified,
+    /// Removed.
+    Deleted,
+}
+
+impl EventType {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "ADDED" => Self::Added,
+            "DELETED" => Self::Deleted,
+            _ => Self::Modified,
+        }
+    }
+}
+
+/// One persisted change.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The resourceVersion of the change.
+    pub rv: u64,
+    /// Type.
+    pub etype: EventType,
+    /// Object key.
+    pub key: ObjKey,
+    /// New state (last state for deletions), with `metadata.resourceVersion` = `rv`.
+    pub object: Arc<Value>,
+    /// Previous state when known (live events), for selector transitions.
+    pub old: Option<Arc<Value>>,
+}
+
+/// What a mutation closure decides.
+pub enum Change {
+    /// Leave the object as it is (no-op write: no RV, no event).
+    Keep,
+    /// Store this object (create or update).
+    Put(Value),
+    /// Remove the object; the value is its last state.
+    Delete(Value),
+}
+
+/// Result of a mutation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The object after the mutation (the current one for `Keep`).
+    pub object: Option<Arc<Value>>,
+    /// The event emitted, if anything was written.
+    pub etype: Option<EventType>,
+}
+
+type Bucket = BTreeMap<(String, String), Arc<Value>>;
+
+struct State {
+    rv: u64,
+    objects: HashMap<(String, String), Bucket>,
+    log: VecDeque<Arc<Event>>,
+    /// Events with rv <= compacted are no longer retained.
+    compacted: u64,
+}
+
+/// Where a watch starts.
+pub enum WatchStart {
+    /// Current objects (as ADDED) then changes after `rv`.
+    Initial { objects: Vec<Arc<Value>>, rv: u64 },
+    /// Retained events after the requested RV, then live ones.
+    Replay { events: Vec<Arc<Event>>, rv: u64 },
+}
+
+/// The store.
+pub struct Store {
+    db: Database,
+    state: Mutex<State>,
+    tx: broadcast::Sender<Arc<Event>>,
+    retention: usize,
+}
+
+fn set_rv(v: &mut Value, rv: u64) {
+    crate::util::meta_mut(v).insert("resourceVersion".into(), Value::String(rv.to_string()));
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, keeping at most `retention` events for watch resume.
+    pub fn open(path: &Path, retention: usize) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let load = |e: &dyn std::fmt::Display| StoreError::Load(e.to_string());
+        {
+            let w = db.begin_write().map_err(|e| load(&e))?;
+            w.open_table(OBJECTS).map_err(|e| load(&e))?;
+            w.open_table(EVENTS).map_err(|e| load(&e))?;
+            w.open_table(META).map_err(|e| load(&e))?;
+            w.commit().map_err(|e| load(&e))?;
+        }
+        let r = db.begin_read().map_err(|e| load(&e))?;
+        let meta = r.open_table(META).map_err(|e| load(&e))?;
+        let rv = meta
+            .get("rv")
+            .map_err(|e| load(&e))?
+            .map(|g| g.value())
+            .unwrap_or(0);
+        let mut objects: HashMap<(String, String), Bucket> = HashMap::new();
+        let objs = r.open_table(OBJECTS).map_err(|e| load(&e))?;
+        for item in objs.iter().map_err(|e| load(&e))? {
+            let (k, v) = item.map_err(|e| load(&e))?;
+            let key = ObjKey::decode(k.value())
+                .ok_or_else(|| StoreError::Load(format!("bad key {}", k.value())))?;
+            let val: Value = serde_json::from_slice(v.value()).map_err(|e| load(&e))?;
+            objects
+                .entry((key.group, key.resource))
+                .or_default()
+                .insert((key.namespace, key.name), Arc::new(val));
+        }
+        let mut log = VecDeque::new();
+        let evs = r.open_table(EVENTS).map_err(|e| load(&e))?;
+        for item in evs.iter().map_err(|e| load(&e))? {
+            let (k, v) = item.map_err(|e| load(&e))?;
+            let raw: Value = serde_json::from_slice(v.value()).map_err(|e| load(&e))?;
+            let key = ObjKey::decode(raw["k"].as_str().unwrap_or_default())
+                .ok_or_else(|| StoreError::Load("bad event key".into()))?;
+            log.push_back(Arc::new(Event {
+                rv: k.value(),
+                etype: EventType::parse(raw["t"].as_str().unwrap_or_default()),
+                key,
+                object: Arc::new(raw["o"].clone()),
+                old: None,
+            }));
+        }
+        let compacted = log.front().map(|e| e.rv - 1).unwrap_or(rv);
+        drop((meta, objs, evs, r));
+        let (tx, _) = broadcast::channel(4096);
+        Ok(Self {
+            db,
+            state: Mutex::new(State {
+                rv,
+                objects,
+                log,
+                compacted,
+            }),
+            tx,
+            retention: retention.max(1),
+        })
+    }
+
+    /// The current resourceVersion.
+    pub fn current_rv(&self) -> u64 {
+        self.state.lock().expect("store lock").rv
+    }
+
+    /// The oldest resourceVersion a watch may resume from.
+    pub fn compacted_rv(&self) -> u64 {
+        self.state.lock().expect("store lock").compacted
+    }
+
+    /// One object.
+    pub fn get(&self, key: &ObjKey) -> Option<Arc<Value>> {
+        let st = self.state.lock().expect("store lock");
+        st.objects
+            .get(&(key.group.clone(), key.resource.clone()))
+            .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
+            .cloned()
+    }
+
+    /// All objects of a resource (optionally one namespace), sorted by namespace then name,
+    /// with the RV the list is consistent at.
+    pub fn list(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> (u64, Vec<Arc<Value>>) {
+        let st = self.state.lock().expect("store lock");
+        (st.rv, Self::collect(&st, group, resource, namespace))
+    }
+
+    /// Number of stored objects of a resource.
+    pub fn count(&self, group: &str, resource: &str) -> usize {
+        let st = self.state.lock().expect("store lock");
+        st.objects
+            .get(&(group.to_string(), resource.to_string()))
+            .map(|b| b.len())
+            .unwrap_or(0)
+    }
+
+    fn collect(
+        st: &State,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Vec<Arc<Value>> {
+        let Some(bucket) = st.objects.get(&(group.to_string(), resource.to_string())) else {
+            return vec![];
+        };
+        match namespace {
+            None => bucket.values().cloned().collect(),
+            Some(ns) => bucket
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v.clone())
+                .collect(),
+        }
+    }
+
+    /// Starts a watch: atomically captures the starting point and subscribes to live events so
+    /// nothing is missed in between. `from = None` asks for the current objects.
+    pub fn watch(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        from: Option<u64>,
+    ) -> ApiResult<(WatchStart, broadcast::Receiver<Arc<Event>>)> {
+        let st = self.state.lock().expect("store lock");
+        let rx = self.tx.subscribe();
+        match from {
+            None => Ok((
+                WatchStart::Initial {
+                    objects: Self::collect(&st, group, resource, namespace),
+                    rv: st.rv,
+                },
+                rx,
+            )),
+            Some(rv) => {
+                if rv < st.compacted {
+                    return Err(ApiError::expired(format!(
+                        "too old resource version: {rv} ({})",
+                        st.compacted + 1
+                    )));
+                }
+                let events = st
+                    .log
+                    .iter()
+                    .filter(|e| e.rv > rv && e.key.group == group && e.key.resource == resource)
+                    .cloned()
+                    .collect();
+                Ok((
+                    WatchStart::Replay {
+                        events,
+                        rv: st.rv.max(rv),
+                    },
+                    rx,
+                ))
+            }
+        }
+    }
+
+    /// Reads, decides and writes one object atomically. The closure sees the current object and
+    /// the RV the write would get; a `Put`/`Delete` is committed durably before this returns.
+    pub fn mutate<F>(&self, key: &ObjKey, f: F) -> ApiResult<Outcome>
+    where
+        F: FnOnce(Option<&Arc<Value>>, u64) -> ApiResult<Change>,
+    {
+        let mut st = self.state.lock().expect("store lock");
+        let bucket_key = (key.group.clone(), key.resource.clone());
+        let item_key = (key.namespace.clone(), key.name.clone());
+        let current = st
+            .objects
+            .get(&bucket_key)
+            .and_then(|b| b.get(&item_key))
+            .cloned();
+        let next_rv = st.rv + 1;
+        let change = f(current.as_ref(), next_rv)?;
+        let (etype, mut obj) = match change {
+            Change::Keep => {
+                return Ok(Outcome {
+                    object: current,
+                    etype: None,
+                });
+            }
+            Change::Put(v) => (
+                if current.is_some() {
+                    EventType::Modified
+                } else {
+                    EventType::Added
+                },
+                v,
+            ),
+            Change::Delete(v) => (EventType::Deleted, v),
+        };
+        set_rv(&mut obj, next_rv);
+        let bytes = serde_json::to_vec(&obj).map_err(ApiError::internal)?;
+        let ekey = key.encode();
+        let ev_bytes = serde_json::to_vec(&json!({"t": etype.as_str(), "k": ekey, "o": obj}))
+            .map_err(ApiError::internal)?;
+        let drop_rv = next_rv
+            .checked_sub(self.retention as u64)
+            .filter(|r| *r > 0);
+        self.commit(&ekey, etype, &bytes, next_rv, &ev_bytes, drop_rv)
+            .map_err(ApiError::internal)?;
+        let obj = Arc::new(obj);
+        st.rv = next_rv;
+        let bucket = st.objects.entry(bucket_key).or_default();
+        if etype == EventType::Deleted {
+            bucket.remove(&item_key);
+        } else {
+            bucket.insert(item_key, obj.clone());
+        }
+        let ev = Arc::new(Event {
+            rv: next_rv,
+            etype,
+            key: key.clone(),
+            object: obj.clone(),
+            old: current,
+        });
+        st.log.push_back(ev.clone());
+        while st.log.len() > self.retention {
+            if let Some(e) = st.log.pop_front() {
+                st.compacted = e.rv;
+            }
+        }
+        // No receivers is fine; lagging receivers are disconnected by the watch loop.
+        let _ = self.tx.send(ev);
+        Ok(Outcome {
+            object: Some(obj),
+            etype: Some(etype),
+        })
+    }
+
+    fn commit(
+        &self,
+        key: &str,
+        etype: EventType,
+        bytes: &[u8],
+        rv: u64,
+        ev_bytes: &[u8],
+        drop_rv: Option<u64>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let w = self.db.begin_write()?;
+        {
+            let mut objs = w.open_table(OBJECTS)?;
+            if etype == EventType::Deleted {
+                objs.remove(key)?;
+            } else {
+                objs.insert(key, bytes)?;
+            }
+            let mut evs = w.open_table(EVENTS)?;
+            evs.insert(rv, ev_bytes)?;
+            if let Some(d) = drop_rv {
+                evs.remove(d)?;
+            }
+            let mut meta = w.open_table(META)?;
+            meta.insert("rv", rv)?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+}
