@@ -8,7 +8,7 @@
 //! (kustomize, which does not know them).
 
 use crate::Gvk;
-use crate::types::{FieldInfo, MapType, Schema, TypeDef};
+use crate::types::{FieldInfo, Schema, TypeDef};
 use serde_json::{Map, Value};
 
 /// Why a strategic merge patch could not be applied.
@@ -142,12 +142,12 @@ impl Merger {
         match patch {
             Value::Null => Ok(None),
             Value::Object(p) => {
-                let atomic = field.and_then(|f| f.map_type) == Some(MapType::Atomic)
-                    || object_of(schema).and_then(|t| t.map_type) == Some(MapType::Atomic)
-                    || field.is_some_and(|f| f.patch_strategy.replace);
+                // A `replace` strategy swaps the whole value; `x-kubernetes-map-type` is server-side
+                // apply's business and ignored here, as apimachinery's strategic merge ignores it.
+                let replace = field.is_some_and(|f| f.patch_strategy.replace);
                 let empty = Map::new();
                 let o = match orig {
-                    Some(Value::Object(o)) if !(atomic && self.k8s()) => o,
+                    Some(Value::Object(o)) if !replace => o,
                     _ => &empty,
                 };
                 self.merge_map(o, p, schema, path)
@@ -302,10 +302,23 @@ impl Merger {
         path: &str,
     ) -> Result<Vec<Value>, PatchError> {
         // `- $patch: replace` anywhere in the patch list: the rest of the patch list replaces.
+        // `- $patch: replace` in the patch list: the rest of the patch list replaces the original.
+        // apimachinery honours the directive on any element; kyaml only on an element that holds
+        // nothing else, and ignores elements that carry it beside other fields.
         let is_replace = |v: &Value| v.get(PATCH).and_then(Value::as_str) == Some("replace");
-        if patch.iter().any(is_replace) {
+        let is_marker = |v: &Value| {
+            is_replace(v) && (self.k8s() || v.as_object().is_some_and(|m| m.len() == 1))
+        };
+        if patch.iter().any(is_marker) {
             return Ok(patch.iter().filter(|v| !is_replace(v)).cloned().collect());
         }
+        let kept: Vec<Value>;
+        let patch = if !self.k8s() && patch.iter().any(is_replace) {
+            kept = patch.iter().filter(|v| !is_replace(v)).cloned().collect();
+            &kept[..]
+        } else {
+            patch
+        };
         let merge = field.is_some_and(|f| f.patch_strategy.merge);
         if !merge {
             if self.k8s() && !order.is_empty() && patch.is_empty() {
@@ -316,7 +329,8 @@ impl Merger {
         let elem = schema.and_then(Schema::items);
         match field.and_then(|f| f.merge_key) {
             Some(key) if elem.is_some_and(|e| matches!(e, Schema::Object(_))) => {
-                self.merge_keyed(orig, patch, order, key, elem, path)
+                let keys = field.map_or(&[][..], |f| f.list_map_keys);
+                self.merge_keyed(orig, patch, order, (key, keys), elem, path)
             }
             _ => Ok(self.merge_primitives(orig, patch, order)),
         }
@@ -348,11 +362,18 @@ impl Merger {
         orig: &[Value],
         patch: &[Value],
         order: &[Value],
-        key: &str,
+        (key, list_map_keys): (&str, &[&str]),
         elem: Option<&Schema>,
         path: &str,
     ) -> Result<Vec<Value>, PatchError> {
         let key_of = |v: &Value| v.get(key).cloned();
+        // kyaml identifies elements of lists with several list-map keys (container and service
+        // ports: port + protocol) by all of them; a patch element that shares the merge key with
+        // an original but differs in another key is dropped.
+        let tuple_keys = !self.k8s() && list_map_keys.len() > 1 && list_map_keys.contains(&key);
+        let tuple_of = |v: &Value| -> Vec<Option<Value>> {
+            list_map_keys.iter().map(|k| v.get(*k).cloned()).collect()
+        };
         let missing = || PatchError::MissingMergeKey {
             path: path.to_string(),
             key: key.to_string(),
@@ -373,7 +394,16 @@ impl Merger {
                 deleted.push(k);
                 continue;
             }
-            let idx = orig.iter().position(|o| key_of(o).as_ref() == Some(&k));
+            let idx = if tuple_keys {
+                let t = tuple_of(p);
+                let idx = orig.iter().position(|o| tuple_of(o) == t);
+                if idx.is_none() && orig.iter().any(|o| key_of(o).as_ref() == Some(&k)) {
+                    continue;
+                }
+                idx
+            } else {
+                orig.iter().position(|o| key_of(o).as_ref() == Some(&k))
+            };
             let merged = self.merge_value(idx.map(|i| &orig[i]), p, elem, None, path)?;
             if let Some(m) = merged {
                 from_patch.push((idx, m));
