@@ -1,4 +1,5 @@
-//! YAML in and out of the engine: documents as `serde_json::Value`, output as kustomize prints it.
+//! YAML in and out of the engine (the `yaml` crate): documents as `serde_json::Value`, output
+//! byte-identical to `kubectl kustomize`.
 
 use serde_json::Value;
 
@@ -6,7 +7,7 @@ use crate::error::Error;
 
 /// Parses a (possibly multi-document) YAML stream; empty documents come back as `null`.
 pub fn parse_all(text: &str, path: &str) -> Result<Vec<Value>, Error> {
-    serde_saphyr::from_multiple::<Value>(text).map_err(|e| Error::Yaml {
+    yaml::parse_documents(text).map_err(|e| Error::Yaml {
         path: path.to_string(),
         msg: e.to_string(),
     })
@@ -27,12 +28,5 @@ pub fn parse_one(text: &str, path: &str) -> Result<Value, Error> {
 
 /// Writes documents as one YAML stream separated by `---`, like `kubectl kustomize`.
 pub fn to_multi_doc(docs: &[Value]) -> String {
-    let mut out = String::new();
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        out.push_str(&serde_saphyr::to_string(d).unwrap_or_default());
-    }
-    out
+    yaml::to_multi_doc_string(docs)
 }

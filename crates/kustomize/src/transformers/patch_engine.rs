@@ -2,17 +2,19 @@
 
 use serde_json::Value;
 
-/// Strategic-merge `patch` into `original` with kustomize's semantics for the object's GVK.
+/// Strategic-merge `patch` into `original` with kustomize's semantics for the object's GVK
+/// (built-in kinds by their schema; unknown kinds: maps merge, lists replace).
 pub fn strategic_merge(
-    _original: &Value,
-    _patch: &Value,
-    _api_version: &str,
-    _kind: &str,
+    original: &Value,
+    patch: &Value,
+    api_version: &str,
+    kind: &str,
 ) -> Result<Value, String> {
-    Err("strategic merge patches are not wired to the schema crate yet".into())
+    let gvk = schema::Gvk::from_api_version(api_version, kind);
+    schema::strategic_merge(original, patch, Some(&gvk)).map_err(|e| e.to_string())
 }
 
 /// Applies JSON 6902 operations.
-pub fn json_patch(_original: &Value, _ops: &Value) -> Result<Value, String> {
-    Err("JSON 6902 patches are not wired to the schema crate yet".into())
+pub fn json_patch(original: &Value, ops: &Value) -> Result<Value, String> {
+    schema::json_patch::apply(original, ops).map_err(|e| e.to_string())
 }

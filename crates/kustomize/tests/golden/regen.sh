@@ -15,8 +15,9 @@ for case in */; do
   rm -f "$case/expected.yaml" "$case/expected-error.txt"
   if ! (cd "$case/input" && kubectl kustomize "$target") > "$case/expected.yaml" 2>/tmp/kz-err; then
     rm -f "$case/expected.yaml"
-    # Keep the message but drop absolute paths of this machine.
-    sed "s#$(pwd)/$case/input#<root>#g" /tmp/kz-err > "$case/expected-error.txt"
+    # Keep the message but drop absolute paths of this machine and klog's time/pid prefix.
+    sed -e "s#$(pwd)/$case/input#<root>#g" -e 's/^E[0-9]* [0-9:.]* *[0-9]* [a-z_.]*:[0-9]*\] //' \
+      /tmp/kz-err > "$case/expected-error.txt"
   fi
 done
 echo "cases: $(ls -d */ | wc -l)"
