@@ -142,11 +142,11 @@ impl Emitter {
             // Multi-line and very long keys cannot be simple keys: go-yaml writes `? key` then `: value`.
             if k.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) || k.len() > 128 {
                 self.indicator("?", true, false, true);
-                self.scalar(&Value::String(k.clone()), ind + INDENT, false);
+                self.string(k, ind + INDENT, false);
                 self.write_indent(ind);
                 self.indicator(":", true, false, true);
             } else {
-                self.scalar(&Value::String(k.clone()), ind + INDENT, true);
+                self.string(k, ind + INDENT, true);
                 self.indicator(":", false, false, false);
             }
             self.node(v, ind as isize, Ctx::MappingValue);
@@ -170,18 +170,22 @@ impl Emitter {
     }
 
     fn scalar(&mut self, v: &Value, indent: usize, simple_key: bool) {
-        let (text, style) = match v {
-            Value::Null => ("null".to_string(), Style::Plain),
-            Value::Bool(b) => (b.to_string(), Style::Plain),
-            Value::Number(n) => (number(n), Style::Plain),
-            Value::String(s) => (s.clone(), string_style(s, simple_key)),
+        match v {
+            Value::Null => self.plain("null", indent, false),
+            Value::Bool(b) => self.plain(if *b { "true" } else { "false" }, indent, false),
+            Value::Number(n) => self.plain(&number(n), indent, false),
+            Value::String(s) => self.string(s, indent, simple_key),
             _ => unreachable!("collections are not scalars"),
-        };
-        match style {
-            Style::Plain => self.plain(&text, indent, !simple_key),
-            Style::Single => self.single(&text, indent, !simple_key),
-            Style::Double => self.double(&text, indent, !simple_key),
-            Style::Literal => self.literal(&text, indent),
+        }
+    }
+
+    /// Writes a string in the style go-yaml picks for it.
+    fn string(&mut self, s: &str, indent: usize, simple_key: bool) {
+        match string_style(s, simple_key) {
+            Style::Plain => self.plain(s, indent, !simple_key),
+            Style::Single => self.single(s, indent, !simple_key),
+            Style::Double => self.double(s, indent, !simple_key),
+            Style::Literal => self.literal(s, indent),
         }
     }
 
@@ -487,7 +491,7 @@ fn reads_as_string(s: &str) -> bool {
         "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
         "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
         ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
-        "-.Inf", "-.INF", "<<",
+        "-.Inf", "-.INF",
     ];
     if OTHER.contains(&s) {
         return false;
