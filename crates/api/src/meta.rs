@@ -23,8 +23,6 @@ pub const RECONCILE_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/requestedAt"
 pub const FORCE_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/forceAt";
 /// Annotation that asks helm-controller to reset its remediation counters.
 pub const RESET_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/resetAt";
-/// Annotation with which `flux reconcile` and the CLI's bookkeeping mark a reconcile request.
-pub const REVISION_ANNOTATION: &str = "reconcile.fluxcd.io/revision";
 
 /// Condition types of the kstatus vocabulary and of Flux's controllers.
 pub mod condition_type {
@@ -50,6 +48,8 @@ pub mod condition_type {
     pub const INCLUDE_UNAVAILABLE: &str = "IncludeUnavailable";
     /// A HelmChart could not be built or packaged.
     pub const BUILD_FAILED: &str = "BuildFailed";
+    /// The cluster state drifted from the HelmRelease (helm-controller).
+    pub const DRIFTED: &str = "Drifted";
     /// The HelmRelease's release is installed/upgraded.
     pub const RELEASED: &str = "Released";
     /// The HelmRelease's tests succeeded.
@@ -58,7 +58,7 @@ pub mod condition_type {
     pub const REMEDIATED: &str = "Remediated";
 }
 
-/// Condition reasons used by Flux's controllers.
+/// Condition reasons used by Flux's controllers (same strings as upstream).
 pub mod reason {
     /// The operation succeeded.
     pub const SUCCEEDED: &str = "Succeeded";
@@ -66,68 +66,82 @@ pub mod reason {
     pub const FAILED: &str = "Failed";
     /// The reconciliation is in progress.
     pub const PROGRESSING: &str = "Progressing";
-    /// The reconciliation is progressing with retries after a failure.
+    /// The reconciliation is progressing again after a failure.
     pub const PROGRESSING_WITH_RETRY: &str = "ProgressingWithRetry";
     /// The object is suspended.
     pub const SUSPENDED: &str = "Suspended";
-    /// Waiting on a dependency (`dependsOn`) to be ready.
+    /// A `dependsOn` dependency is not ready.
     pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
-    /// The referenced artifact could not be fetched.
+    /// Kustomization applied and (if asked) healthy.
+    pub const RECONCILIATION_SUCCEEDED: &str = "ReconciliationSucceeded";
+    /// Applying the objects failed.
+    pub const RECONCILIATION_FAILED: &str = "ReconciliationFailed";
+    /// The source artifact could not be fetched.
     pub const ARTIFACT_FAILED: &str = "ArtifactFailed";
-    /// The kustomization could not be built.
+    /// The kustomization or chart could not be built.
     pub const BUILD_FAILED: &str = "BuildFailed";
     /// Health checks failed.
     pub const HEALTH_CHECK_FAILED: &str = "HealthCheckFailed";
-    /// Server-side apply failed.
-    pub const RECONCILIATION_FAILED: &str = "ReconciliationFailed";
-    /// Pruning failed.
+    /// Garbage collection of stale objects failed.
     pub const PRUNE_FAILED: &str = "PruneFailed";
-    /// The object's spec is invalid and cannot be reconciled without a change.
+    /// `spec.path` does not exist in the artifact.
     pub const INVALID_PATH: &str = "InvalidPath";
     /// A cross-namespace reference was refused (`--no-cross-namespace-refs`).
     pub const ACCESS_DENIED: &str = "AccessDenied";
-    /// A reference points to an object that is not (yet) there.
-    pub const INVALID_REFERENCE: &str = "InvalidReference";
-    /// A URL in the spec is malformed.
-    pub const URL_INVALID: &str = "URLInvalid";
-    /// Authentication with the source failed.
-    pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
-    /// Verification of the source's signature failed.
-    pub const VERIFICATION_ERROR: &str = "VerificationError";
-    /// Git checkout failed.
-    pub const GIT_OPERATION_FAILED: &str = "GitOperationFailed";
+    /// The stored artifact matches the upstream revision.
+    pub const ARTIFACT_UP_TO_DATE: &str = "ArtifactUpToDate";
     /// Reading or writing artifact storage failed.
     pub const STORAGE_OPERATION_FAILED: &str = "StorageOperationFailed";
-    /// A new upstream revision is available.
-    pub const NEW_REVISION: &str = "NewRevision";
-    /// A newer generation of the object is being reconciled.
-    pub const NEW_GENERATION: &str = "NewGeneration";
-    /// An artifact was stored (source-controller's success reason for `ArtifactInStorage`).
-    pub const ARTIFACT_UP_TO_DATE: &str = "ArtifactUpToDate";
-    /// The spec is invalid.
-    pub const INVALID_SPEC: &str = "InvalidSpec";
-    /// The operation was interrupted before completion.
-    pub const INTERRUPTED: &str = "Interrupted";
-    /// HelmRelease install succeeded/failed, upgrade, test, rollback, uninstall.
+    /// A URL in the spec is malformed.
+    pub const URL_INVALID: &str = "URLInvalid";
+    /// Authentication with the source failed (missing or wrong credentials).
+    pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
+    /// A Git operation failed.
+    pub const GIT_OPERATION_FAILED: &str = "GitOperationFailed";
+    /// A Git operation succeeded.
+    pub const GIT_OPERATION_SUCCEEDED: &str = "GitOperationSucceeded";
+    /// Signature verification of the source failed.
+    pub const VERIFICATION_FAILED: &str = "VerificationFailed";
+    /// Pulling an OCI artifact failed.
+    pub const OCI_PULL_FAILED: &str = "OCIArtifactPullFailed";
+    /// Extracting or copying an OCI layer failed.
+    pub const OCI_LAYER_OPERATION_FAILED: &str = "OCIArtifactLayerOperationFailed";
+    /// A bucket operation failed.
+    pub const BUCKET_OPERATION_FAILED: &str = "BucketOperationFailed";
+    /// Fetching or parsing a Helm repository index failed.
+    pub const INDEXATION_FAILED: &str = "IndexationFailed";
+    /// Pulling a Helm chart failed.
+    pub const CHART_PULL_FAILED: &str = "ChartPullFailed";
+    /// Packaging a Helm chart failed.
+    pub const CHART_PACKAGE_FAILED: &str = "ChartPackageFailed";
+    /// Archiving a source into an artifact failed.
+    pub const ARCHIVE_OPERATION_FAILED: &str = "ArchiveOperationFailed";
+    /// The artifact lock could not be acquired.
+    pub const ACQUIRE_LOCK_FAILED: &str = "AcquireLockFailed";
+    /// Helm install succeeded.
     pub const INSTALL_SUCCEEDED: &str = "InstallSucceeded";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm install failed.
     pub const INSTALL_FAILED: &str = "InstallFailed";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm upgrade succeeded.
     pub const UPGRADE_SUCCEEDED: &str = "UpgradeSucceeded";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm upgrade failed.
     pub const UPGRADE_FAILED: &str = "UpgradeFailed";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm tests succeeded.
     pub const TEST_SUCCEEDED: &str = "TestSucceeded";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm tests failed.
     pub const TEST_FAILED: &str = "TestFailed";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm rollback succeeded.
     pub const ROLLBACK_SUCCEEDED: &str = "RollbackSucceeded";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm rollback failed.
     pub const ROLLBACK_FAILED: &str = "RollbackFailed";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm uninstall succeeded.
     pub const UNINSTALL_SUCCEEDED: &str = "UninstallSucceeded";
-    /// See [`INSTALL_SUCCEEDED`].
+    /// Helm uninstall failed.
     pub const UNINSTALL_FAILED: &str = "UninstallFailed";
+    /// The cluster state drifted from the release.
+    pub const DRIFT_DETECTED: &str = "DriftDetected";
+    /// No drift between the cluster and the release.
+    pub const NO_DRIFT_DETECTED: &str = "NoDriftDetected";
 }
 
 /// Labels and annotations Flux puts on, or reads from, the objects it applies.
@@ -150,8 +164,10 @@ pub mod labels {
     pub const KUSTOMIZE_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
     /// `disabled` skips SOPS decryption for an object.
     pub const KUSTOMIZE_DECRYPT: &str = "kustomize.toolkit.fluxcd.io/decrypt";
-    /// Marks the objects of a HelmRelease's drift detection to be ignored: `disabled`.
+    /// `disabled` excludes an object from a HelmRelease's drift detection.
     pub const HELM_DRIFT_DETECTION: &str = "helm.toolkit.fluxcd.io/driftDetection";
+    /// Checksum annotation kustomize-controller puts on applied objects.
+    pub const KUSTOMIZE_CHECKSUM: &str = "kustomize.toolkit.fluxcd.io/checksum";
 }
 
 /// Event metadata keys Flux puts in event annotations (prefixed with the controller's group).
