@@ -1,0 +1,455 @@
+//! sprig's string functions.
+
+use super::conv::{strslice, strval};
+use super::{arg_i, arg_s, ok_s};
+use crate::funcs::{FuncError, Functions, Param as P};
+use crate::gofmt;
+use crate::value::Value;
+
+fn go_title(s: &str) -> String {
+    // strings.Title: upper-case letters that follow a separator.
+    let mut out = String::with_capacity(s.len());
+    let mut prev_sep = true;
+    for c in s.chars() {
+        if prev_sep {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev_sep = if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else if c.is_alphabetic() || c.is_numeric() {
+            false
+        } else {
+            c.is_whitespace()
+        };
+    }
+    out
+}
+
+fn map_words(s: &str, f: impl Fn(char) -> String) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut at_start = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            at_start = true;
+            out.push(c);
+        } else if at_start {
+            out.push_str(&f(c));
+            at_start = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits an identifier into lower-case words at case changes, digits and separators
+/// (what xstrings' case conversions do for ordinary identifiers).
+fn words(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for i in 0..chars.len() {
+        let c = chars[i];
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> String {
+    let len = s.len() as i64;
+    if s.is_empty() || len <= max_width {
+        return s.to_string();
+    }
+    let mut offset = offset.min(len);
+    if len - offset < max_width - 3 {
+        offset = len - (max_width - 3);
+    }
+    if offset <= 4 {
+        return format!("{}...", &s[..(max_width - 3) as usize]);
+    }
+    if max_width < 7 {
+        return s.to_string();
+    }
+    if offset + max_width - 3 < len {
+        return format!(
+            "...{}",
+            abbreviate_full(&s[offset as usize..], 0, max_width - 3)
+        );
+    }
+    format!("...{}", &s[(len - (max_width - 3)) as usize..])
+}
+
+/// goutils.WrapCustom.
+pub(crate) fn wrap_custom(s: &str, wrap: i64, nl: &str, wrap_long: bool) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let nl = if nl.is_empty() { "\n" } else { nl };
+    let wrap = wrap.max(1) as usize;
+    let b = s.as_bytes();
+    let len = b.len();
+    let mut offset = 0usize;
+    let mut out = String::new();
+    while len - offset > wrap {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = (wrap + offset + 1).min(len);
+        let space = s[offset..end].rfind(' ');
+        if let Some(sp) = space {
+            let at = sp + offset;
+            out.push_str(&s[offset..at]);
+            out.push_str(nl);
+            offset = at + 1;
+        } else if wrap_long {
+            let end = wrap + offset;
+            out.push_str(&s[offset..end]);
+            out.push_str(nl);
+            offset += wrap;
+        } else {
+            let end = wrap + offset;
+            match s[end..].find(' ') {
+                None => {
+                    out.push_str(&s[offset..]);
+                    offset = len;
+                }
+                Some(i) => {
+                    let at = i + end;
+                    out.push_str(&s[offset..at]);
+                    out.push_str(nl);
+                    offset = at + 1;
+                }
+            }
+        }
+    }
+    out.push_str(&s[offset.min(len)..]);
+    out
+}
+
+fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        let chars: Vec<String> = s.chars().map(String::from).collect();
+        if n > 0 && (n as usize) < chars.len() {
+            let mut v: Vec<String> = chars[..n as usize - 1].to_vec();
+            let rest: usize = v.iter().map(|x| x.len()).sum();
+            v.push(s[rest..].to_string());
+            return v;
+        }
+        return chars;
+    }
+    if n < 0 {
+        s.split(sep).map(String::from).collect()
+    } else {
+        s.splitn(n as usize, sep).map(String::from).collect()
+    }
+}
+
+fn split_map(parts: Vec<String>) -> Value {
+    Value::map(
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (format!("_{i}"), Value::str(p)))
+            .collect(),
+    )
+}
+
+fn rand_string(count: i64, charset: &[u8]) -> Result<Value, FuncError> {
+    if count < 0 {
+        return Err(FuncError::new("randomString: count must be non-negative"));
+    }
+    let count = count.min(1 << 20) as usize;
+    let mut out = String::with_capacity(count);
+    for _ in 0..count {
+        let i = super::random_below(charset.len() as u64) as usize;
+        out.push(charset[i] as char);
+    }
+    Ok(Value::str(out))
+}
+
+pub(super) fn register(f: &mut Functions) {
+    f.add("trim", &[P::String], |_, a| ok_s(arg_s(a, 0).trim()));
+    f.add("trimAll", &[P::String, P::String], |_, a| {
+        let cut: Vec<char> = arg_s(a, 0).chars().collect();
+        ok_s(arg_s(a, 1).trim_matches(|c| cut.contains(&c)))
+    });
+    f.add("trimall", &[P::String, P::String], |_, a| {
+        let cut: Vec<char> = arg_s(a, 0).chars().collect();
+        ok_s(arg_s(a, 1).trim_matches(|c| cut.contains(&c)))
+    });
+    f.add("trimPrefix", &[P::String, P::String], |_, a| {
+        let s = arg_s(a, 1);
+        ok_s(s.strip_prefix(arg_s(a, 0)).unwrap_or(s))
+    });
+    f.add("trimSuffix", &[P::String, P::String], |_, a| {
+        let s = arg_s(a, 1);
+        ok_s(s.strip_suffix(arg_s(a, 0)).unwrap_or(s))
+    });
+    f.add("upper", &[P::String], |_, a| {
+        ok_s(arg_s(a, 0).to_uppercase())
+    });
+    f.add("lower", &[P::String], |_, a| {
+        ok_s(arg_s(a, 0).to_lowercase())
+    });
+    f.add("title", &[P::String], |_, a| ok_s(go_title(arg_s(a, 0))));
+    f.add("untitle", &[P::String], |_, a| {
+        ok_s(map_words(arg_s(a, 0), |c| c.to_lowercase().collect()))
+    });
+    f.add("swapcase", &[P::String], |_, a| {
+        ok_s(
+            arg_s(a, 0)
+                .chars()
+                .map(|c| {
+                    if c.is_uppercase() {
+                        c.to_lowercase().collect::<String>()
+                    } else if c.is_lowercase() {
+                        c.to_uppercase().collect()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>(),
+        )
+    });
+    f.add("initials", &[P::String], |_, a| {
+        ok_s(
+            arg_s(a, 0)
+                .split_whitespace()
+                .filter_map(|w| w.chars().next())
+                .collect::<String>(),
+        )
+    });
+    f.add("substr", &[P::Int, P::Int, P::String], |_, a| {
+        let (start, end, s) = (arg_i(a, 0), arg_i(a, 1), arg_s(a, 2));
+        let len = s.len() as i64;
+        let (lo, hi) = if start < 0 {
+            (0, end)
+        } else if end < 0 || end > len {
+            (start, len)
+        } else {
+            (start, end)
+        };
+        if lo > hi || hi > len || lo < 0 {
+            if hi > len || hi < 0 {
+                return Err(FuncError::new(format!(
+                    "runtime error: slice bounds out of range [:{hi}] with length {len}"
+                )));
+            }
+            return Err(FuncError::new(format!(
+                "runtime error: slice bounds out of range [{lo}:{hi}]"
+            )));
+        }
+        Ok(Value::str(
+            String::from_utf8_lossy(&s.as_bytes()[lo as usize..hi as usize]).into_owned(),
+        ))
+    });
+    f.add("trunc", &[P::Int, P::String], |_, a| {
+        let (c, s) = (arg_i(a, 0), arg_s(a, 1));
+        let len = s.len() as i64;
+        let b = s.as_bytes();
+        let r = if c < 0 && len + c > 0 {
+            &b[(len + c) as usize..]
+        } else if c >= 0 && len > c {
+            &b[..c as usize]
+        } else {
+            b
+        };
+        ok_s(String::from_utf8_lossy(r))
+    });
+    f.add("abbrev", &[P::Int, P::String], |_, a| {
+        let (w, s) = (arg_i(a, 0), arg_s(a, 1));
+        if w < 4 {
+            return ok_s(s);
+        }
+        ok_s(abbreviate_full(s, 0, w))
+    });
+    f.add("abbrevboth", &[P::Int, P::Int, P::String], |_, a| {
+        let (l, r, s) = (arg_i(a, 0), arg_i(a, 1), arg_s(a, 2));
+        if r < 4 || l > 0 && r < 7 {
+            return ok_s(s);
+        }
+        ok_s(abbreviate_full(s, l, r))
+    });
+    f.add("repeat", &[P::Int, P::String], |_, a| {
+        let n = arg_i(a, 0);
+        let s = arg_s(a, 1);
+        if n < 0 {
+            return Err(FuncError::new("strings: negative Repeat count"));
+        }
+        if (n as u128) * (s.len() as u128) > 64 << 20 {
+            return Err(FuncError::new("strings: Repeat output length overflow"));
+        }
+        ok_s(s.repeat(n as usize))
+    });
+    f.add("contains", &[P::String, P::String], |_, a| {
+        Ok(Value::Bool(arg_s(a, 1).contains(arg_s(a, 0))))
+    });
+    f.add("hasPrefix", &[P::String, P::String], |_, a| {
+        Ok(Value::Bool(arg_s(a, 1).starts_with(arg_s(a, 0))))
+    });
+    f.add("hasSuffix", &[P::String, P::String], |_, a| {
+        Ok(Value::Bool(arg_s(a, 1).ends_with(arg_s(a, 0))))
+    });
+    f.add_variadic("quote", &[], P::Any, |_, a| {
+        let v: Vec<String> = a
+            .iter()
+            .filter(|x| !x.is_nil())
+            .map(|x| gofmt::quote(&strval(x)))
+            .collect();
+        ok_s(v.join(" "))
+    });
+    f.add_variadic("squote", &[], P::Any, |_, a| {
+        let v: Vec<String> = a
+            .iter()
+            .filter(|x| !x.is_nil())
+            .map(|x| format!("'{}'", strval(x)))
+            .collect();
+        ok_s(v.join(" "))
+    });
+    f.add_variadic("cat", &[], P::Any, |_, a| {
+        let v: Vec<Value> = a.iter().filter(|x| !x.is_nil()).cloned().collect();
+        let fmt = vec!["%v"; v.len()].join(" ");
+        ok_s(gofmt::sprintf(&fmt, &v))
+    });
+    f.add("indent", &[P::Int, P::String], |_, a| {
+        let pad = " ".repeat(arg_i(a, 0).clamp(0, 1 << 16) as usize);
+        ok_s(format!(
+            "{pad}{}",
+            arg_s(a, 1).replace('\n', &format!("\n{pad}"))
+        ))
+    });
+    f.add("nindent", &[P::Int, P::String], |_, a| {
+        let pad = " ".repeat(arg_i(a, 0).clamp(0, 1 << 16) as usize);
+        ok_s(format!(
+            "\n{pad}{}",
+            arg_s(a, 1).replace('\n', &format!("\n{pad}"))
+        ))
+    });
+    f.add("replace", &[P::String, P::String, P::String], |_, a| {
+        let (old, new, src) = (arg_s(a, 0), arg_s(a, 1), arg_s(a, 2));
+        if old.is_empty() {
+            // Go inserts `new` around every rune.
+            let mut out = String::from(new);
+            for c in src.chars() {
+                out.push(c);
+                out.push_str(new);
+            }
+            return ok_s(out);
+        }
+        ok_s(src.replace(old, new))
+    });
+    f.add("plural", &[P::String, P::String, P::Int], |_, a| {
+        ok_s(if arg_i(a, 2) == 1 {
+            arg_s(a, 0)
+        } else {
+            arg_s(a, 1)
+        })
+    });
+    f.add("nospace", &[P::String], |_, a| {
+        ok_s(
+            arg_s(a, 0)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>(),
+        )
+    });
+    f.add("snakecase", &[P::String], |_, a| {
+        ok_s(words(arg_s(a, 0)).join("_"))
+    });
+    f.add("kebabcase", &[P::String], |_, a| {
+        ok_s(words(arg_s(a, 0)).join("-"))
+    });
+    f.add("camelcase", &[P::String], |_, a| {
+        ok_s(
+            words(arg_s(a, 0))
+                .iter()
+                .map(|w| {
+                    let mut c = w.chars();
+                    match c.next() {
+                        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                        None => String::new(),
+                    }
+                })
+                .collect::<String>(),
+        )
+    });
+    f.add("wrap", &[P::Int, P::String], |_, a| {
+        ok_s(wrap_custom(arg_s(a, 1), arg_i(a, 0), "\n", false))
+    });
+    f.add("wrapWith", &[P::Int, P::String, P::String], |_, a| {
+        ok_s(wrap_custom(arg_s(a, 2), arg_i(a, 0), arg_s(a, 1), true))
+    });
+    f.add("split", &[P::String, P::String], |_, a| {
+        Ok(split_map(go_split(arg_s(a, 1), arg_s(a, 0), -1)))
+    });
+    f.add("splitn", &[P::String, P::Int, P::String], |_, a| {
+        Ok(split_map(go_split(arg_s(a, 2), arg_s(a, 0), arg_i(a, 1))))
+    });
+    f.add("splitList", &[P::String, P::String], |_, a| {
+        Ok(Value::string_list(go_split(arg_s(a, 1), arg_s(a, 0), -1)))
+    });
+    f.add("toStrings", &[P::Any], |_, a| {
+        Ok(Value::string_list(strslice(&a[0])))
+    });
+    f.add("join", &[P::String, P::Any], |_, a| {
+        ok_s(strslice(&a[1]).join(arg_s(a, 0)))
+    });
+    f.add("sortAlpha", &[P::Any], |_, a| {
+        let mut v = match &a[0] {
+            Value::List(..) | Value::Bytes(_) => strslice(&a[0]),
+            other => vec![strval(other)],
+        };
+        v.sort();
+        Ok(Value::string_list(v))
+    });
+    f.add("toString", &[P::Any], |_, a| ok_s(strval(&a[0])));
+    f.add("shuffle", &[P::String], |_, a| {
+        let mut c: Vec<char> = arg_s(a, 0).chars().collect();
+        for i in (1..c.len()).rev() {
+            let j = super::random_below(i as u64 + 1) as usize;
+            c.swap(i, j);
+        }
+        ok_s(c.into_iter().collect::<String>())
+    });
+    const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const NUM: &[u8] = b"0123456789";
+    f.add("randAlpha", &[P::Int], |_, a| {
+        rand_string(arg_i(a, 0), ALPHA)
+    });
+    f.add("randNumeric", &[P::Int], |_, a| {
+        rand_string(arg_i(a, 0), NUM)
+    });
+    f.add("randAlphaNum", &[P::Int], |_, a| {
+        rand_string(
+            arg_i(a, 0),
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        )
+    });
+    f.add("randAscii", &[P::Int], |_, a| {
+        let printable: Vec<u8> = (32u8..=126).collect();
+        rand_string(arg_i(a, 0), &printable)
+    });
+    f.add("hello", &[], |_, _| ok_s("Hello!"));
+}

@@ -1,0 +1,138 @@
+//! API-level tests: render limits, missingkey options, host objects, function registry.
+
+use gotemplate::{Error, Limits, MissingKey, RenderContext, TemplateSet, Value};
+
+fn set_with(text: &str) -> TemplateSet {
+    let mut set = TemplateSet::named("gotpl");
+    set.add_functions(gotemplate::helm_functions());
+    set.parse("t", text).expect("parse");
+    set
+}
+
+#[test]
+fn recursion_depth_is_limited() {
+    let set = set_with(r#"{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}"#);
+    let err = set
+        .execute("t", &Value::Nil, &RenderContext::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Limit(_)), "got {err:?}");
+    assert!(
+        err.message().contains("exceeded maximum template depth"),
+        "{err}"
+    );
+}
+
+#[test]
+fn output_size_is_limited() {
+    let set = set_with(r#"{{ range until 100000 }}{{ repeat 100 "x" }}{{ end }}"#);
+    let ctx = RenderContext {
+        limits: Limits {
+            max_output: 1 << 20,
+            ..Limits::default()
+        },
+        ..RenderContext::default()
+    };
+    let err = set.execute("t", &Value::Nil, &ctx).unwrap_err();
+    assert!(matches!(err, Error::Limit(_)), "got {err:?}");
+}
+
+#[test]
+fn deadline_is_enforced() {
+    let set = set_with(r#"{{ range until 10000000 }}{{ end }}"#);
+    let ctx = RenderContext {
+        limits: Limits {
+            deadline: Some(std::time::Instant::now()),
+            ..Limits::default()
+        },
+        ..RenderContext::default()
+    };
+    let err = set.execute("t", &Value::Nil, &ctx).unwrap_err();
+    assert!(err.message().contains("deadline"), "{err}");
+}
+
+#[test]
+fn deep_parens_are_rejected_not_overflowing() {
+    let text = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    let mut set = TemplateSet::new();
+    let err = set.parse("t", &text).unwrap_err();
+    assert!(err.message().contains("nesting"), "{err}");
+}
+
+#[test]
+fn missingkey_options() {
+    let data = Value::from_json(&serde_json::json!({"a": {}}));
+    let mut set = TemplateSet::new();
+    set.parse("t", "{{ .a.b }}|{{ .x }}").unwrap();
+    assert_eq!(
+        set.execute("t", &data, &RenderContext::new()).unwrap(),
+        "<no value>|<no value>"
+    );
+    set.set_missing_key(MissingKey::Error);
+    let err = set.execute("t", &data, &RenderContext::new()).unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"template: t:1:5: executing "t" at <.a.b>: map has no entry for key "b""#
+    );
+}
+
+struct Caps;
+
+impl gotemplate::Object for Caps {
+    fn type_name(&self) -> String {
+        "chartutil.Capabilities".into()
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        (name == "KubeVersion").then(|| Value::str("v1.35.0"))
+    }
+    fn has_method(&self, name: &str) -> bool {
+        name == "Has"
+    }
+    fn call_method(
+        &self,
+        name: &str,
+        args: &[Value],
+    ) -> Option<Result<Value, gotemplate::FuncError>> {
+        (name == "Has").then(|| {
+            Ok(Value::Bool(
+                args.first().and_then(Value::as_str) == Some("v1"),
+            ))
+        })
+    }
+}
+
+#[test]
+fn host_objects_fields_and_methods() {
+    let mut m = gotemplate::Map::new();
+    m.insert("Caps".into(), Value::Object(std::sync::Arc::new(Caps)));
+    let data = Value::map(m);
+    let set = set_with(r#"{{ .Caps.KubeVersion }} {{ .Caps.Has "v1" }} {{ .Caps.Has "v2" }}"#);
+    assert_eq!(
+        set.execute("t", &data, &RenderContext::new()).unwrap(),
+        "v1.35.0 true false"
+    );
+    let set = set_with("{{ .Caps.Nope }}");
+    let err = set.execute("t", &data, &RenderContext::new()).unwrap_err();
+    assert!(
+        err.message()
+            .ends_with("can't evaluate field Nope in type interface {}"),
+        "{err}"
+    );
+}
+
+#[test]
+fn custom_function_reaches_template_set() {
+    let mut set = TemplateSet::named("gotpl");
+    set.add_functions(gotemplate::helm_functions());
+    let mut f = gotemplate::Functions::new();
+    f.add("names", &[], |cc, _| {
+        Ok(Value::string_list(cc.template_set().template_names()))
+    });
+    set.add_functions(f);
+    set.parse("a", r#"{{ define "x" }}{{ end }}{{ names }}"#)
+        .unwrap();
+    assert_eq!(
+        set.execute("a", &Value::Nil, &RenderContext::new())
+            .unwrap(),
+        "[a x]"
+    );
+}
