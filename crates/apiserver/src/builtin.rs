@@ -1,7 +1,5 @@
-//! Built-in resources served without per-kind code.
-//!
-//! Interim table until the generated `schema` crate tables are wired in; it lists the kinds Flux
-//! and the conformance tests touch.
+//! Built-in resources served without per-kind code, from the `schema` crate's Kubernetes 1.33
+//! resource tables.
 
 use crate::registry::{ResourceInfo, Subresource};
 
@@ -17,291 +15,35 @@ pub const ALL_VERBS: [&str; 8] = [
     "watch",
 ];
 
-type Row = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    bool,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static [&'static str],
-    bool,
-);
+/// Whether the server maintains `metadata.generation` for a kind: upstream does for kinds with a
+/// `spec` outside the core group (workloads, networking, ...) and for ReplicationController.
+fn has_generation(r: &schema::ResourceInfo) -> bool {
+    r.type_def.field("spec").is_some() && (!r.group.is_empty() || r.kind == "ReplicationController")
+}
 
-// (group, version, kind, plural, namespaced, shortNames, categories, subresources, generation)
-const TABLE: &[Row] = &[
-    (
-        "",
-        "v1",
-        "Namespace",
-        "namespaces",
-        false,
-        &["ns"],
-        &[],
-        &["status", "finalize"],
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "ConfigMap",
-        "configmaps",
-        true,
-        &["cm"],
-        &[],
-        &[],
-        false,
-    ),
-    ("", "v1", "Secret", "secrets", true, &[], &[], &[], false),
-    (
-        "",
-        "v1",
-        "ServiceAccount",
-        "serviceaccounts",
-        true,
-        &["sa"],
-        &[],
-        &[],
-        false,
-    ),
-    ("", "v1", "Event", "events", true, &["ev"], &[], &[], false),
-    (
-        "",
-        "v1",
-        "Service",
-        "services",
-        true,
-        &["svc"],
-        &["all"],
-        &["status"],
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "Pod",
-        "pods",
-        true,
-        &["po"],
-        &["all"],
-        &["status", "log", "exec", "attach", "portforward", "proxy"],
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        true,
-        &["pvc"],
-        &[],
-        &["status"],
-        false,
-    ),
-    (
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        true,
-        &["deploy"],
-        &["all"],
-        &["status", "scale"],
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "StatefulSet",
-        "statefulsets",
-        true,
-        &["sts"],
-        &["all"],
-        &["status", "scale"],
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "DaemonSet",
-        "daemonsets",
-        true,
-        &["ds"],
-        &["all"],
-        &["status"],
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        true,
-        &["rs"],
-        &["all"],
-        &["status", "scale"],
-        true,
-    ),
-    (
-        "events.k8s.io",
-        "v1",
-        "Event",
-        "events",
-        true,
-        &["ev"],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "batch",
-        "v1",
-        "Job",
-        "jobs",
-        true,
-        &[],
-        &["all"],
-        &["status"],
-        true,
-    ),
-    (
-        "batch",
-        "v1",
-        "CronJob",
-        "cronjobs",
-        true,
-        &["cj"],
-        &["all"],
-        &["status"],
-        true,
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        true,
-        &["ing"],
-        &[],
-        &["status"],
-        true,
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        true,
-        &["netpol"],
-        &[],
-        &[],
-        true,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-        &[],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-        &[],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        true,
-        &[],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-        &[],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        false,
-        &["crd", "crds"],
-        &["api-extensions"],
-        &["status"],
-        true,
-    ),
-    (
-        "coordination.k8s.io",
-        "v1",
-        "Lease",
-        "leases",
-        true,
-        &[],
-        &[],
-        &[],
-        false,
-    ),
-    (
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-        true,
-        &["hpa"],
-        &["all"],
-        &["status"],
-        true,
-    ),
-];
-
-/// The built-in resources.
+/// The built-in resources: every preferred version and every non-alpha version of the tables.
 pub fn resources() -> Vec<ResourceInfo> {
-    TABLE
+    schema::resources()
         .iter()
-        .map(
-            |&(group, version, kind, plural, namespaced, short, cats, subs, generation)| {
-                ResourceInfo {
-                    group: group.into(),
-                    version: version.into(),
-                    kind: kind.into(),
-                    plural: plural.into(),
-                    singular: kind.to_lowercase(),
-                    namespaced,
-                    verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
-                    short_names: short.iter().map(|s| s.to_string()).collect(),
-                    categories: cats.iter().map(|s| s.to_string()).collect(),
-                    subresources: subs
-                        .iter()
-                        .map(|s| subresource(group, version, kind, s))
-                        .collect(),
-                    generation,
-                    crd: None,
-                }
-            },
-        )
+        .filter(|r| r.preferred || !r.version.contains("alpha"))
+        .map(|r| ResourceInfo {
+            group: r.group.into(),
+            version: r.version.into(),
+            kind: r.kind.into(),
+            plural: r.plural.into(),
+            singular: r.singular.into(),
+            namespaced: r.namespaced,
+            verbs: r.verbs.iter().map(|s| s.to_string()).collect(),
+            short_names: r.short_names.iter().map(|s| s.to_string()).collect(),
+            categories: r.categories.iter().map(|s| s.to_string()).collect(),
+            subresources: r
+                .subresources
+                .iter()
+                .map(|s| subresource(r.group, r.version, r.kind, s))
+                .collect(),
+            generation: has_generation(r),
+            crd: None,
+        })
         .collect()
 }
 
@@ -310,8 +52,19 @@ fn subresource(group: &str, version: &str, kind: &str, name: &str) -> Subresourc
         "status" => (group, version, kind, &["get", "patch", "update"]),
         "scale" => ("autoscaling", "v1", "Scale", &["get", "patch", "update"]),
         "finalize" => (group, version, kind, &["update"]),
+        "token" => ("authentication.k8s.io", "v1", "TokenRequest", &["create"]),
+        "eviction" => ("policy", "v1", "Eviction", &["create"]),
+        "binding" => ("", "v1", "Binding", &["create"]),
         "log" => ("", "v1", "Pod", &["get"]),
-        _ => ("", "v1", "Pod", &["create", "get"]),
+        "ephemeralcontainers" | "resize" => (group, version, kind, &["get", "patch", "update"]),
+        "approval" => (group, version, kind, &["get", "patch", "update"]),
+        "exec" | "attach" | "portforward" => ("", "v1", "PodExecOptions", &["create", "get"]),
+        _ => (
+            group,
+            version,
+            kind,
+            &["create", "delete", "get", "patch", "update"],
+        ),
     };
     Subresource {
         name: name.into(),

@@ -34,19 +34,34 @@ impl PatchKind {
 /// Applies a patch body to the current object.
 pub fn apply(kind: PatchKind, current: &Value, body: &[u8], ri: &ResourceInfo) -> ApiResult<Value> {
     match kind {
-        PatchKind::Json | PatchKind::Strategic => Err(ApiError::unsupported_media_msg(
-            "json and strategic merge patches need the schema crate, which is not wired in yet",
-        )),
-        PatchKind::Merge => {
+        PatchKind::Json => {
             let patch = crate::request::decode_json(body)?;
-            let _ = ri;
-            let out = merge_patch(current, &patch);
-            if !out.is_object() {
-                return Err(ApiError::unprocessable(
-                    "the patched result is not a JSON object",
+            if !patch.is_array() {
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal object into Go value of type jsonpatch.Patch",
                 ));
             }
-            Ok(out)
+            schema::json_patch::apply(current, &patch)
+                .map_err(|e| ApiError::unprocessable(e.to_string()))
+        }
+        PatchKind::Merge => {
+            let patch = crate::request::decode_json(body)?;
+            object_result(schema::merge_patch::apply(current, &patch))
+        }
+        PatchKind::Strategic => {
+            let patch = crate::request::decode_json(body)?;
+            if !patch.is_object() {
+                return Err(ApiError::bad_request(
+                    "strategic merge patch body must be a JSON object",
+                ));
+            }
+            let ty = schema::kind(&ri.group, &ri.version, &ri.kind).map(|r| r.type_def);
+            let opts = schema::SmpOptions {
+                mode: schema::SmpMode::Kubernetes,
+            };
+            let out = schema::strategic_merge_with(current, &patch, ty, &opts)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            object_result(out)
         }
         PatchKind::Apply => Err(ApiError::unsupported_media_msg(
             "server-side apply (application/apply-patch+yaml) is not supported by this server yet; use client-side apply",
@@ -54,19 +69,12 @@ pub fn apply(kind: PatchKind, current: &Value, body: &[u8], ri: &ResourceInfo) -
     }
 }
 
-/// Interim RFC 7386 merge until the schema crate's engine is wired in.
-fn merge_patch(target: &Value, patch: &Value) -> Value {
-    let Some(p) = patch.as_object() else {
-        return patch.clone();
-    };
-    let mut out = target.as_object().cloned().unwrap_or_default();
-    for (k, v) in p {
-        if v.is_null() {
-            out.remove(k);
-        } else {
-            let merged = merge_patch(out.get(k).unwrap_or(&Value::Null), v);
-            out.insert(k.clone(), merged);
-        }
+fn object_result(out: Value) -> ApiResult<Value> {
+    if out.is_object() {
+        Ok(out)
+    } else {
+        Err(ApiError::unprocessable(
+            "the patched result is not a JSON object",
+        ))
     }
-    Value::Object(out)
 }

@@ -112,9 +112,12 @@ impl Req {
             .filter(|s| !s.is_empty())
     }
 
-    /// A boolean query parameter (`true`/`1`).
+    /// A boolean query parameter, parsed like Go's `strconv.ParseBool` (`true`, `True`, `1`, `t`...).
     pub fn flag(&self, name: &str) -> bool {
-        matches!(self.q(name), Some("true" | "1"))
+        matches!(
+            self.q(name),
+            Some("true" | "True" | "TRUE" | "t" | "T" | "1")
+        )
     }
 
     /// A header as text.

@@ -511,7 +511,17 @@ fn admit(ri: &ResourceInfo, obj: &mut Value, ctx: &mut WriteCtx) -> ApiResult<()
     let unknown = match &ri.crd {
         Some(crd) => crate::structural::prune(&crd.schema, obj, true),
         None => match crate::openapi::definition_for(&ri.group, &ri.version, &ri.kind) {
-            Some(def) => crate::structural::prune_builtin(def, obj),
+            Some(def) => {
+                if let Some((path, want, got)) = crate::structural::type_mismatch_builtin(def, obj)
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "{kind} in version \"{v}\" cannot be handled as a {kind}: json: cannot unmarshal {got} into Go struct field {kind}.{path} of type {want}",
+                        kind = ri.kind,
+                        v = ri.version
+                    )));
+                }
+                crate::structural::prune_builtin(def, obj)
+            }
             None => vec![],
         },
     };
@@ -911,6 +921,7 @@ fn finish_update(
             .unwrap_or(()),
         }
     }
+    normalize_times(&mut new);
     if cur_meta.get("deletionTimestamp").is_some() {
         let old: Vec<&Value> = cur_meta
             .get("finalizers")
@@ -968,6 +979,25 @@ fn finish_update(
         return Ok(Change::Delete(new));
     }
     Ok(Change::Put(new))
+}
+
+/// Rewrites client-sent managedFields times to RFC3339 `Z` form, as decoding into typed
+/// timestamps does upstream (clients such as Python send `+00:00` offsets).
+fn normalize_times(o: &mut Value) {
+    if let Some(mf) = o
+        .pointer_mut("/metadata/managedFields")
+        .and_then(Value::as_array_mut)
+    {
+        for e in mf {
+            if let Some(t) = e
+                .get("time")
+                .and_then(Value::as_str)
+                .and_then(crate::util::parse_rfc3339)
+            {
+                e["time"] = json!(crate::util::rfc3339(t));
+            }
+        }
+    }
 }
 
 fn finalizers_empty(o: &Value) -> bool {

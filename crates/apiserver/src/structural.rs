@@ -122,6 +122,80 @@ pub fn prune_builtin(def: &str, obj: &mut Value) -> Vec<String> {
     out
 }
 
+/// The first field of a built-in object whose JSON type does not match its definition, as
+/// `(path, expected type, actual type)`: what decoding into the Go type would reject.
+pub fn type_mismatch_builtin(def: &str, obj: &Value) -> Option<(String, String, &'static str)> {
+    let s = crate::openapi::definitions().get(def)?;
+    mismatch(s, obj, "", 0)
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+    }
+}
+
+fn mismatch(
+    s: &Value,
+    v: &Value,
+    path: &str,
+    depth: usize,
+) -> Option<(String, String, &'static str)> {
+    if depth > 64 || v.is_null() {
+        return None;
+    }
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        let name = r.strip_prefix("#/components/schemas/")?;
+        return mismatch(crate::openapi::definitions().get(name)?, v, path, depth + 1);
+    }
+    if s.get("format").and_then(Value::as_str) == Some("int-or-string")
+        || flag(s, "x-kubernetes-int-or-string")
+    {
+        return if v.is_string() || v.is_number() {
+            None
+        } else {
+            Some((path.into(), "int-or-string".into(), json_type(v)))
+        };
+    }
+    if let Some(t) = s.get("type").and_then(Value::as_str)
+        && !type_ok(t, v)
+    {
+        return Some((path.into(), t.into(), json_type(v)));
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                for (k, c) in m {
+                    if let Some(ps) = props.get(k)
+                        && let Some(e) = mismatch(ps, c, &join(path, k), depth + 1)
+                    {
+                        return Some(e);
+                    }
+                }
+            } else if let Some(a) = s.get("additionalProperties").filter(|a| a.is_object()) {
+                for (k, c) in m {
+                    if let Some(e) = mismatch(a, c, &join(path, k), depth + 1) {
+                        return Some(e);
+                    }
+                }
+            }
+            None
+        }
+        Value::Array(arr) => {
+            let items = s.get("items")?;
+            arr.iter()
+                .enumerate()
+                .find_map(|(i, e)| mismatch(items, e, &format!("{path}[{i}]"), depth + 1))
+        }
+        _ => None,
+    }
+}
+
 fn prune_def(def: &str, v: &mut Value, path: &str, out: &mut Vec<String>, depth: usize) {
     if let Some(s) = crate::openapi::definitions().get(def) {
         prune_defs_node(s, v, path, out, depth);

@@ -98,8 +98,8 @@ pub fn serve(
     };
     let send_initial = match req.q("sendInitialEvents") {
         None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
+        Some("true" | "True" | "1") => Some(true),
+        Some("false" | "False" | "0") => Some(false),
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "invalid sendInitialEvents value: {other}"

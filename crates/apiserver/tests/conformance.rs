@@ -1,0 +1,20 @@
+//! Conformance: the API server driven by real clients (kubectl, the Python `kubernetes` client)
+//! and raw HTTP, asserting what those clients observe.
+
+#[path = "conformance/common.rs"]
+mod common;
+
+#[path = "conformance/basics.rs"]
+mod basics;
+#[path = "conformance/crash.rs"]
+mod crash;
+#[path = "conformance/crd.rs"]
+mod crd;
+#[path = "conformance/errors.rs"]
+mod errors;
+#[path = "conformance/kubectl_crud.rs"]
+mod kubectl_crud;
+#[path = "conformance/python.rs"]
+mod python;
+#[path = "conformance/watch.rs"]
+mod watch;
