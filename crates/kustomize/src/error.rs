@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A filesystem operation failed.
-    #[error("{op} '{path}': {source}")]
+    #[error("{op} '{path}'")]
     Io {
         /// What we were doing.
         op: &'static str,
@@ -86,7 +86,7 @@ pub enum Error {
         msg: String,
     },
     /// Wraps an error with the file or path it happened under.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Context {
         /// Where.
         context: String,
@@ -111,5 +111,17 @@ impl Error {
             context: context.into(),
             source: Box::new(self),
         }
+    }
+
+    /// The whole chain on one line: `outer: inner: cause` (what anyhow's `{:#}` prints).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(self);
+        while let Some(e) = cur {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            cur = e.source();
+        }
+        out
     }
 }

@@ -41,7 +41,7 @@ fn strip_quotes(s: &str) -> &str {
 fn pairs(ldr: &Loader, a: &GeneratorArgs) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for e in &a.envs {
-        let bytes = ldr.load(e).map_err(|e| e.to_string())?;
+        let bytes = ldr.load(e).map_err(|e| e.chain())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("env file '{e}' has invalid utf8 bytes"))?;
         for (n, line) in text.lines().enumerate() {
@@ -89,7 +89,7 @@ fn pairs(ldr: &Loader, a: &GeneratorArgs) -> Result<Vec<(String, String)>, Strin
         if ldr.is_dir(path) {
             return Err(format!("file sources: [{f}]: '{path}' is a directory"));
         }
-        let bytes = ldr.load(path).map_err(|e| e.to_string())?;
+        let bytes = ldr.load(path).map_err(|e| e.chain())?;
         out.push((k, String::from_utf8_lossy(&bytes).into_owned()).clone());
         if std::str::from_utf8(&bytes).is_err() {
             // Keep the raw bytes for binaryData: mark with a private prefix resolved below.

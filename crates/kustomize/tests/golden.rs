@@ -90,10 +90,10 @@ mod corpus {
                     ))
                 }
             }
-            (Some(_), Err(e)) => Err(format!("unexpected error: {e}")),
+            (Some(_), Err(e)) => Err(format!("unexpected error: {}", e.chain())),
             (None, Ok(got)) => Err(format!("expected an error, got {} objects", got.len())),
             (None, Err(e)) => {
-                let msg = e.to_string();
+                let msg = e.chain();
                 if msg.trim().is_empty() {
                     Err("empty error message".into())
                 } else {
@@ -256,7 +256,7 @@ mod security {
             matches!(err, Error::Context { .. } | Error::Security(_)),
             "{err}"
         );
-        assert!(err.to_string().contains("security"), "{err}");
+        assert!(err.chain().contains("security"), "{}", err.chain());
     }
 
     #[test]
@@ -273,7 +273,7 @@ mod security {
         std::os::unix::fs::symlink(outside.path(), root.path().join("base")).unwrap();
         let err = build(Arc::new(DiskFs), root.path(), root.path())
             .unwrap_err()
-            .to_string();
+            .chain();
         assert!(err.contains("outside the source root"), "{err}");
     }
 
@@ -303,7 +303,7 @@ mod security {
         fs.add_file("/elsewhere/cm.yaml", CM);
         let err = build(Arc::new(fs), Path::new("/repo"), Path::new("/repo/app"))
             .unwrap_err()
-            .to_string();
+            .chain();
         assert!(err.contains("outside the source root"), "{err}");
     }
 
@@ -314,7 +314,7 @@ mod security {
         fs.add_file("/repo/cm.yaml", CM);
         let err = build(Arc::new(fs), Path::new("/repo"), Path::new("/repo/app"))
             .unwrap_err()
-            .to_string();
+            .chain();
         assert!(err.contains("is not in or below"), "{err}");
     }
 
@@ -325,7 +325,7 @@ mod security {
         fs.add_file("/r/b/kustomization.yaml", "resources:\n- ../a\n");
         let err = build(Arc::new(fs), Path::new("/r"), Path::new("/r/a"))
             .unwrap_err()
-            .to_string();
+            .chain();
         assert!(err.contains("cycle detected"), "{err}");
     }
 
@@ -346,7 +346,7 @@ mod security {
         fs.add_file(format!("/r/d{depth}/cm.yaml"), CM);
         let err = build(Arc::new(fs), Path::new("/r"), Path::new("/r/d0"))
             .unwrap_err()
-            .to_string();
+            .chain();
         assert!(err.contains("nesting deeper than"), "{err}");
     }
 
@@ -367,7 +367,7 @@ mod security {
             fs.add_file("/r/kustomization.yaml", k);
             let err = build(Arc::new(fs), Path::new("/r"), Path::new("/r"))
                 .unwrap_err()
-                .to_string();
+                .chain();
             assert!(err.contains(want), "{k}: {err}");
         }
     }
