@@ -84,6 +84,10 @@ pub trait Object: Send + Sync {
     fn truth(&self) -> bool {
         true
     }
+    /// Downcasting support for functions that take this object back (e.g. semver's `Compare`).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 impl fmt::Debug for Value {

@@ -1,11 +1,14 @@
 //! The sprig function library (Masterminds/sprig v3), as Helm exposes it.
 
 pub mod conv;
+pub mod date;
 mod dicts;
 mod lists;
 mod math;
 mod misc;
+pub mod semver;
 mod strings;
+mod url;
 
 use crate::funcs::{FuncError, Functions};
 use crate::value::{Map, Value};
@@ -18,6 +21,9 @@ pub fn functions() -> Functions {
     dicts::register(&mut f);
     math::register(&mut f);
     misc::register(&mut f);
+    semver::register(&mut f);
+    date::register(&mut f);
+    url::register(&mut f);
     f.add("env", &[crate::Param::String], |_, a| {
         ok_s(std::env::var(arg_s(a, 0)).unwrap_or_default())
     });
