@@ -1,0 +1,404 @@
+//! The rendering engine, as Helm's: every template of the chart and its subcharts parsed into one
+//! template set (deepest paths first so parents' `define`s win), executed with its chart's scope
+//! (`.Values`, `.Chart`, `.Files`, `.Subcharts`, `.Template`, `.Release`, `.Capabilities`),
+//! partials skipped, `<no value>` stripped, errors reformatted like Helm's.
+
+use crate::chart::{Chart, Metadata};
+use crate::objects::{Capabilities, Files};
+use gotemplate::{Map, MapRef, MissingKey, RenderContext, TemplateSet, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// `.Release`.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    /// `Name`.
+    pub name: String,
+    /// `Namespace`.
+    pub namespace: String,
+    /// `Revision`.
+    pub revision: i64,
+    /// `IsInstall`.
+    pub is_install: bool,
+    /// `IsUpgrade`.
+    pub is_upgrade: bool,
+}
+
+/// A template that failed to parse or execute; the message is Helm's.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RenderError(pub String);
+
+/// Converts values to the template model: numbers that came from JSON/YAML as floats stay
+/// float64; integers (from `--set`) are int64, as Helm's strvals produces them.
+pub fn values_to_template(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) if !n.is_f64() => Value::Int64(i),
+            _ => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::str(s.as_str()),
+        serde_json::Value::Array(a) => Value::list(a.iter().map(values_to_template).collect()),
+        serde_json::Value::Object(o) => Value::map(
+            o.iter()
+                .map(|(k, x)| (k.clone(), values_to_template(x)))
+                .collect(),
+        ),
+    }
+}
+
+fn strs(v: &[String]) -> Value {
+    Value::list(v.iter().map(|s| Value::str(s.as_str())).collect())
+}
+
+/// `.Chart`: Helm v4 exposes the metadata struct as a map with Go field names, plus `IsRoot`.
+pub fn metadata_value(md: &Metadata, is_root: bool) -> Value {
+    let s = |x: &str| Value::str(x);
+    let mut m = Map::new();
+    m.insert("Name".into(), s(&md.name));
+    m.insert("Home".into(), s(&md.home));
+    m.insert("Sources".into(), strs(&md.sources));
+    m.insert("Version".into(), s(&md.version));
+    m.insert("Description".into(), s(&md.description));
+    m.insert("Keywords".into(), strs(&md.keywords));
+    let maintainers = md
+        .maintainers
+        .iter()
+        .map(|x| {
+            let mut mm = Map::new();
+            mm.insert("Name".into(), s(&x.name));
+            mm.insert("Email".into(), s(&x.email));
+            mm.insert("URL".into(), s(&x.url));
+            Value::map(mm)
+        })
+        .collect();
+    m.insert("Maintainers".into(), Value::list(maintainers));
+    m.insert("Icon".into(), s(&md.icon));
+    m.insert("APIVersion".into(), s(&md.api_version));
+    m.insert("Condition".into(), s(&md.condition));
+    m.insert("Tags".into(), s(&md.tags));
+    m.insert("AppVersion".into(), s(&md.app_version));
+    m.insert("Deprecated".into(), Value::Bool(md.deprecated));
+    m.insert(
+        "Annotations".into(),
+        if md.annotations.is_empty() {
+            Value::Nil
+        } else {
+            Value::map(
+                md.annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), s(v)))
+                    .collect(),
+            )
+        },
+    );
+    m.insert("KubeVersion".into(), s(&md.kube_version));
+    let deps = md
+        .dependencies
+        .iter()
+        .map(|d| {
+            let mut dm = Map::new();
+            dm.insert("Name".into(), s(&d.name));
+            dm.insert("Version".into(), s(&d.version));
+            dm.insert("Repository".into(), s(&d.repository));
+            dm.insert("Condition".into(), s(&d.condition));
+            dm.insert("Tags".into(), strs(&d.tags));
+            dm.insert("Enabled".into(), Value::Bool(d.enabled));
+            dm.insert(
+                "ImportValues".into(),
+                Value::list(d.import_values.iter().map(values_to_template).collect()),
+            );
+            dm.insert("Alias".into(), s(&d.alias));
+            Value::map(dm)
+        })
+        .collect();
+    m.insert("Dependencies".into(), Value::list(deps));
+    m.insert("Type".into(), s(&md.chart_type));
+    m.insert("IsRoot".into(), Value::Bool(is_root));
+    Value::map(m)
+}
+
+struct Renderable {
+    text: Arc<str>,
+    scope: MapRef,
+    base_path: String,
+}
+
+fn rec_all_tpls(
+    c: &Chart,
+    full_path: &str,
+    is_root: bool,
+    parent: &MapRef,
+    top_values: &Value,
+    out: &mut BTreeMap<String, Renderable>,
+) -> MapRef {
+    let mut next = Map::new();
+    next.insert("Chart".into(), metadata_value(&c.metadata, is_root));
+    let files: BTreeMap<String, Arc<[u8]>> = c
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), Arc::from(f.data.as_slice())))
+        .collect();
+    next.insert(
+        "Files".into(),
+        Value::Object(Arc::new(Files(Arc::new(files)))),
+    );
+    let p = parent.read();
+    next.insert(
+        "Release".into(),
+        p.get("Release").cloned().unwrap_or_default(),
+    );
+    next.insert(
+        "Capabilities".into(),
+        p.get("Capabilities").cloned().unwrap_or_default(),
+    );
+    let values = if is_root {
+        top_values.clone()
+    } else {
+        match p
+            .get("Values")
+            .and_then(|v| v.as_map().and_then(|m| m.get(c.name())))
+        {
+            Some(v @ Value::Map(_)) => v,
+            _ => Value::empty_map(),
+        }
+    };
+    drop(p);
+    next.insert("Values".into(), values);
+    let subcharts = MapRef::new(Map::new());
+    next.insert("Subcharts".into(), Value::Map(subcharts.clone()));
+    let next = MapRef::new(next);
+    for child in &c.dependencies {
+        let child_path = format!("{full_path}/charts/{}", child.name());
+        let scope = rec_all_tpls(child, &child_path, false, &next, top_values, out);
+        subcharts
+            .write()
+            .insert(child.name().to_string(), Value::Map(scope));
+    }
+    for t in &c.templates {
+        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+        if c.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{}", t.name),
+            Renderable {
+                text: Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+                scope: next.clone(),
+                base_path: format!("{full_path}/templates"),
+            },
+        );
+    }
+    next
+}
+
+/// Helm's `sortTemplates`: most `/` first, then reverse lexical order.
+fn sort_templates(keys: &mut [String]) {
+    keys.sort_by(|a, b| {
+        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.cmp(a))
+    });
+}
+
+fn cleanup_parse_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.split(": ").collect();
+    if tokens.len() == 1 {
+        return format!("parse error in ({filename}): {msg}");
+    }
+    format!(
+        "parse error at ({}): {}",
+        tokens[1],
+        tokens[tokens.len() - 1]
+    )
+}
+
+const WARN_START: &str = "HELM_ERR_START";
+const WARN_END: &str = "HELM_ERR_END";
+
+struct Traceable {
+    location: String,
+    function: String,
+    message: String,
+}
+
+fn parse_exec_segment(s: &str) -> Option<Traceable> {
+    let rem = s.strip_prefix("template: ")?;
+    if rem.starts_with("no template ") {
+        return Some(Traceable {
+            location: String::new(),
+            function: String::new(),
+            message: s.to_string(),
+        });
+    }
+    if let Some(idx) = rem.find(": executing ") {
+        let location = &rem[..idx];
+        let after = &rem[idx + ": executing ".len()..];
+        let after = after.strip_prefix('"')?;
+        let end_quote = after.find('"')?;
+        let func = &after[..end_quote];
+        let after_at = after[end_quote + 1..].strip_prefix(" at <")?;
+        let end_loc = after_at.find(">: ")?;
+        let node = &after_at[..end_loc];
+        let message = &after_at[end_loc + 3..];
+        return Some(Traceable {
+            location: location.to_string(),
+            function: format!("executing \"{func}\" at <{node}>:"),
+            message: message.to_string(),
+        });
+    }
+    let sep = rem.rfind(": ")?;
+    Some(Traceable {
+        location: rem[..sep].to_string(),
+        function: String::new(),
+        message: rem[sep + 2..].to_string(),
+    })
+}
+
+/// Helm's `reformatExecErrorMsg` over our flat error text (Go's wrapped chain is recovered by
+/// splitting at each nested `template: `).
+fn reformat_exec_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    if tokens.len() != 3 || !msg.starts_with("template: ") {
+        return format!("execution error in ({filename}): {msg}");
+    }
+    if let (Some(a), Some(b)) = (tokens[2].find(WARN_START), tokens[2].rfind(WARN_END))
+        && a + WARN_START.len() <= b
+    {
+        return format!(
+            "execution error at ({}): {}",
+            tokens[1],
+            &tokens[2][a + WARN_START.len()..b]
+        );
+    }
+    let segments: Vec<&str> = msg.split(": template: ").collect();
+    let mut out = String::new();
+    let n = segments.len();
+    for (i, seg) in segments.iter().enumerate() {
+        let text = if i == 0 {
+            seg.to_string()
+        } else {
+            format!("template: {seg}")
+        };
+        let Some(mut t) = parse_exec_segment(&text) else {
+            return msg.to_string();
+        };
+        if i + 1 < n {
+            // Go cuts the message just before the nested " template:", keeping the colon.
+            t.message.push(':');
+        }
+        if !t.location.is_empty() {
+            out.push_str(&format!("{}\n  ", t.location));
+        }
+        if !t.function.is_empty() {
+            out.push_str(&format!("{}\n    ", t.function));
+        }
+        if !t.message.is_empty() {
+            out.push_str(&format!("{}\n", t.message));
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Renders every template of `chart` (after dependency processing) with the top-level values.
+/// Returns rendered text by template path (`chart/templates/x.yaml`), partials excluded.
+pub fn render(
+    chart: &Chart,
+    values: &Value,
+    release: &ReleaseOptions,
+    caps: &Capabilities,
+    ctx: &RenderContext,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    let mut top = Map::new();
+    let mut rel = Map::new();
+    rel.insert("Name".into(), Value::str(release.name.as_str()));
+    rel.insert("Namespace".into(), Value::str(release.namespace.as_str()));
+    rel.insert("IsUpgrade".into(), Value::Bool(release.is_upgrade));
+    rel.insert("IsInstall".into(), Value::Bool(release.is_install));
+    rel.insert("Revision".into(), Value::Int(release.revision));
+    rel.insert("Service".into(), Value::str("Helm"));
+    top.insert("Release".into(), Value::map(rel));
+    top.insert("Capabilities".into(), Value::Object(Arc::new(caps.clone())));
+    top.insert("Values".into(), values.clone());
+    let top = MapRef::new(top);
+
+    let mut tpls = BTreeMap::new();
+    rec_all_tpls(chart, chart.name(), true, &top, values, &mut tpls);
+
+    let mut keys: Vec<String> = tpls.keys().cloned().collect();
+    sort_templates(&mut keys);
+    let mut set = TemplateSet::named("gotpl");
+    set.set_missing_key(MissingKey::Zero);
+    set.add_functions(gotemplate::helm_functions());
+    for k in &keys {
+        set.parse(k, &tpls[k].text)
+            .map_err(|e| RenderError(cleanup_parse_error(k, e.message())))?;
+    }
+    let mut rendered = BTreeMap::new();
+    for k in &keys {
+        let base = k.rsplit('/').next().unwrap_or(k);
+        if base.starts_with('_') {
+            continue;
+        }
+        let r = &tpls[k];
+        let mut tm = Map::new();
+        tm.insert("Name".into(), Value::str(k.as_str()));
+        tm.insert("BasePath".into(), Value::str(r.base_path.as_str()));
+        r.scope.write().insert("Template".into(), Value::map(tm));
+        let out = set
+            .execute(k, &Value::Map(r.scope.clone()), ctx)
+            .map_err(|e| RenderError(reformat_exec_error(k, e.message())))?;
+        rendered.insert(k.clone(), out.replace("<no value>", ""));
+    }
+    Ok(rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_order_matches_helm() {
+        let mut k: Vec<String> = [
+            "c/templates/a.yaml",
+            "c/charts/s/templates/b.yaml",
+            "c/templates/z.yaml",
+            "c/charts/s/templates/a.yaml",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        sort_templates(&mut k);
+        assert_eq!(
+            k,
+            [
+                "c/charts/s/templates/b.yaml",
+                "c/charts/s/templates/a.yaml",
+                "c/templates/z.yaml",
+                "c/templates/a.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn exec_errors_are_reformatted() {
+        let m = "template: c/templates/x.yaml:3:4: executing \"c/templates/x.yaml\" at <include \"h\" .>: error calling include: template: c/templates/_h.tpl:2:3: executing \"h\" at <.Values.a.b>: nil pointer evaluating interface {}.b";
+        assert_eq!(
+            reformat_exec_error("c/templates/x.yaml", m),
+            "c/templates/x.yaml:3:4\n  executing \"c/templates/x.yaml\" at <include \"h\" .>:\n    error calling include:\nc/templates/_h.tpl:2:3\n  executing \"h\" at <.Values.a.b>:\n    nil pointer evaluating interface {}.b"
+        );
+        let f = "template: c/t.yaml:1:34: executing \"c/t.yaml\" at <fail \"x\">: error calling fail: HELM_ERR_STARTmode badHELM_ERR_END";
+        assert_eq!(
+            reformat_exec_error("c/t.yaml", f),
+            "execution error at (c/t.yaml:1:34): mode bad"
+        );
+        assert_eq!(
+            cleanup_parse_error(
+                "c/t.yaml",
+                "template: c/t.yaml:5: unclosed action started at c/t.yaml:4"
+            ),
+            "parse error at (c/t.yaml:5): unclosed action started at c/t.yaml:4"
+        );
+    }
+}

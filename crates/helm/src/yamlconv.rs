@@ -1,0 +1,544 @@
+//! YAML → JSON-model conversion with Helm's exact semantics: go-yaml v2 scalar resolution (YAML 1.1
+//! booleans such as `yes`/`on`, octal `017`, `1_000`), then sigs.k8s.io/yaml's JSON round trip, which
+//! turns every number into a float64.
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+/// Errors while reading YAML.
+#[derive(Debug, thiserror::Error)]
+pub enum YamlError {
+    /// The text is not valid YAML.
+    #[error("error converting YAML to JSON: yaml: {0}")]
+    Syntax(String),
+    /// A value has no JSON form (NaN, infinity, null map keys).
+    #[error("error converting YAML to JSON: {0}")]
+    Unsupported(String),
+    /// The document is not a mapping where one was required.
+    #[error(
+        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {0} into Go value of type map[string]interface {{}}"
+    )]
+    NotAMap(&'static str),
+}
+
+/// A resolved YAML scalar, as go-yaml v2 sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// `null`, `~`, empty.
+    Null,
+    /// YAML 1.1 booleans.
+    Bool(bool),
+    /// Integers that fit in int64.
+    Int(i64),
+    /// Integers above int64's range.
+    Uint(u64),
+    /// Floats (including `.inf` / `.nan`).
+    Float(f64),
+    /// Everything else, and every quoted or block scalar.
+    Str(String),
+}
+
+/// One YAML node with the original text of scalars kept (string-typed Go fields read the raw text).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// A scalar: resolved value and the source text.
+    Scalar(Scalar, String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping in document order (keys already converted to strings as sigs.k8s.io/yaml does).
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// Looks up a key of a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar as a Go string field would receive it (null → None).
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Node::Scalar(Scalar::Null, _) => None,
+            Node::Scalar(_, raw) => Some(raw.clone()),
+            _ => None,
+        }
+    }
+
+    /// Converts to the JSON model with every number a float64 (sigs.k8s.io/yaml semantics).
+    pub fn to_json(&self) -> Result<Value, YamlError> {
+        Ok(match self {
+            Node::Scalar(s, _) => match s {
+                Scalar::Null => Value::Null,
+                Scalar::Bool(b) => Value::Bool(*b),
+                Scalar::Int(i) => float(*i as f64)?,
+                Scalar::Uint(u) => float(*u as f64)?,
+                Scalar::Float(f) => float(*f)?,
+                Scalar::Str(s) => Value::String(s.clone()),
+            },
+            Node::Seq(items) => {
+                Value::Array(items.iter().map(Node::to_json).collect::<Result<_, _>>()?)
+            }
+            Node::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    m.insert(k.clone(), v.to_json()?);
+                }
+                Value::Object(m)
+            }
+        })
+    }
+}
+
+fn float(f: f64) -> Result<Value, YamlError> {
+    Number::from_f64(f).map(Value::Number).ok_or_else(|| {
+        YamlError::Unsupported(format!("json: unsupported value: {}", go_float_name(f)))
+    })
+}
+
+fn go_float_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+/// Parses the first document of `text` (go-yaml v2 `Unmarshal` reads only the first one); `None`
+/// for an empty stream.
+pub fn parse_first(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut docs = parse_docs(text, true)?;
+    Ok(if docs.is_empty() {
+        None
+    } else {
+        Some(docs.remove(0))
+    })
+}
+
+/// Parses every document of `text`.
+pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    parse_docs(text, false)
+}
+
+/// Parses a values document that must be a mapping (or empty) into a JSON object.
+fn values_doc(node: Node) -> Result<Map<String, Value>, YamlError> {
+    match node.to_json()? {
+        Value::Object(m) => Ok(m),
+        Value::Null => Ok(Map::new()),
+        Value::Array(_) => Err(YamlError::NotAMap("array")),
+        Value::String(_) => Err(YamlError::NotAMap("string")),
+        Value::Bool(_) => Err(YamlError::NotAMap("bool")),
+        Value::Number(_) => Err(YamlError::NotAMap("number")),
+    }
+}
+
+/// Parses a values file as Helm v4's `LoadValues` does: every document is a mapping (or empty)
+/// and later documents are merged over earlier ones.
+pub fn parse_values(text: &str) -> Result<Map<String, Value>, YamlError> {
+    let mut out = Map::new();
+    for doc in parse_all(text)? {
+        out = merge_maps(out, values_doc(doc)?);
+    }
+    Ok(out)
+}
+
+/// Helm's `MergeMaps`: maps merged recursively, everything else replaced.
+pub fn merge_maps(mut a: Map<String, Value>, b: Map<String, Value>) -> Map<String, Value> {
+    for (k, v) in b {
+        if let Value::Object(vm) = v {
+            if let Some(Value::Object(am)) = a.get_mut(&k) {
+                let merged = merge_maps(std::mem::take(am), vm);
+                *am = merged;
+                continue;
+            }
+            a.insert(k, Value::Object(vm));
+        } else {
+            a.insert(k, v);
+        }
+    }
+    a
+}
+
+enum Frame {
+    Seq(usize, Vec<Node>),
+    Map(usize, Vec<(String, Node)>, Option<String>),
+}
+
+fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut root: Option<Node> = None;
+    while let Some(ev) = parser.next_event() {
+        let (ev, _span) =
+            ev.map_err(|e| YamlError::Syntax(format!("line {}: {}", e.marker().line(), e.info())))?;
+        let done: Option<(Node, usize)> = match ev {
+            Event::StreamStart | Event::Nothing | Event::DocumentStart(_) => None,
+            Event::StreamEnd => break,
+            Event::DocumentEnd => {
+                docs.push(
+                    root.take()
+                        .unwrap_or(Node::Scalar(Scalar::Null, String::new())),
+                );
+                if first_only {
+                    return Ok(docs);
+                }
+                None
+            }
+            Event::Alias(id) => {
+                let node = anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| YamlError::Syntax("unknown anchor referenced".into()))?;
+                Some((node, 0))
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let raw = value.to_string();
+                let tag_name = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
+                let resolved = if style != ScalarStyle::Plain {
+                    Scalar::Str(raw.clone())
+                } else {
+                    match tag_name.as_deref() {
+                        None
+                        | Some("!!null" | "!!bool" | "!!int" | "!!float" | "!!timestamp")
+                        | Some(
+                            "tag:yaml.org,2002:null"
+                            | "tag:yaml.org,2002:bool"
+                            | "tag:yaml.org,2002:int"
+                            | "tag:yaml.org,2002:float",
+                        ) => resolve_plain(&raw),
+                        _ => Scalar::Str(raw.clone()),
+                    }
+                };
+                Some((Node::Scalar(resolved, raw), anchor))
+            }
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(anchor, Vec::new()));
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(anchor, Vec::new(), None));
+                None
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(anchor, items)) => Some((Node::Seq(items), anchor)),
+                _ => return Err(YamlError::Syntax("unbalanced sequence".into())),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map(anchor, entries, _)) => Some((Node::Map(entries), anchor)),
+                _ => return Err(YamlError::Syntax("unbalanced mapping".into())),
+            },
+        };
+        if let Some((node, anchor)) = done {
+            if anchor != 0 {
+                anchors.insert(anchor, node.clone());
+            }
+            attach(&mut stack, &mut root, node)?;
+        }
+    }
+    if let Some(r) = root.take() {
+        docs.push(r);
+    }
+    Ok(docs)
+}
+
+fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<(), YamlError> {
+    match stack.last_mut() {
+        None => *root = Some(node),
+        Some(Frame::Seq(_, items)) => items.push(node),
+        Some(Frame::Map(_, entries, pending)) => match pending.take() {
+            None => *pending = Some(key_string(&node)?),
+            Some(key) => {
+                if key == "<<" && !matches!(node, Node::Scalar(..)) {
+                    // go-yaml v2 merge keys: merged entries land at this position.
+                    let sources = match node {
+                        Node::Seq(items) => items,
+                        other => vec![other],
+                    };
+                    for src in sources {
+                        if let Node::Map(kv) = src {
+                            for (k, v) in kv {
+                                set_entry(entries, k, v);
+                            }
+                        } else {
+                            return Err(YamlError::Syntax(
+                                "map merge requires map or sequence of maps as the value".into(),
+                            ));
+                        }
+                    }
+                } else {
+                    set_entry(entries, key, node);
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+fn set_entry(entries: &mut Vec<(String, Node)>, key: String, value: Node) {
+    if let Some(slot) = entries.iter_mut().find(|(k, _)| *k == key) {
+        slot.1 = value;
+    } else {
+        entries.push((key, value));
+    }
+}
+
+fn key_string(node: &Node) -> Result<String, YamlError> {
+    match node {
+        Node::Scalar(s, raw) => match s {
+            Scalar::Str(s) => Ok(s.clone()),
+            Scalar::Int(i) => Ok(i.to_string()),
+            Scalar::Uint(u) => Ok(u.to_string()),
+            Scalar::Bool(b) => Ok(b.to_string()),
+            Scalar::Float(f) => Ok(if f.is_nan() {
+                ".nan".into()
+            } else if f.is_infinite() {
+                if *f > 0.0 {
+                    ".inf".into()
+                } else {
+                    "-.inf".into()
+                }
+            } else {
+                // go-yaml formats float keys with float32 precision.
+                let s = format!("{}", *f as f32);
+                if s.contains('e') { raw.clone() } else { s }
+            }),
+            Scalar::Null => Err(YamlError::Unsupported(
+                "unsupported map key of type: <nil>".into(),
+            )),
+        },
+        _ => Err(YamlError::Unsupported(
+            "invalid map key: a collection".into(),
+        )),
+    }
+}
+
+/// go-yaml v2 plain-scalar resolution.
+pub fn resolve_plain(s: &str) -> Scalar {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Scalar::Bool(true);
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Scalar::Bool(false);
+        }
+        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if first == b'.' {
+        if let Some(f) = go_parse_float(s) {
+            return Scalar::Float(f);
+        }
+    } else if first.is_ascii_digit() || first == b'+' || first == b'-' {
+        if is_timestamp(s) {
+            return Scalar::Str(s.to_string());
+        }
+        let plain: String = s.chars().filter(|&c| c != '_').collect();
+        if let Some(i) = go_parse_int(&plain) {
+            return Scalar::Int(i);
+        }
+        if let Some(u) = go_parse_uint(&plain) {
+            return Scalar::Uint(u);
+        }
+        if yaml_style_float(&plain)
+            && let Ok(f) = plain.parse::<f64>()
+        {
+            return Scalar::Float(f);
+        }
+    }
+    Scalar::Str(s.to_string())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn go_parse_float(s: &str) -> Option<f64> {
+    // Only the decimal forms reach here (leading '.'): ".5", ".5e3".
+    if yaml_style_float(s) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`.
+pub fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mag = go_parse_uint_body(body)?;
+    if neg {
+        if mag <= i64::MAX as u64 + 1 {
+            Some((mag as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else if mag <= i64::MAX as u64 {
+        Some(mag as i64)
+    } else {
+        None
+    }
+}
+
+/// Go's `strconv.ParseUint(s, 0, 64)` (no sign allowed).
+pub fn go_parse_uint(s: &str) -> Option<u64> {
+    go_parse_uint_body(s)
+}
+
+fn go_parse_uint_body(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let (radix, digits) = if let Some(r) = lower.strip_prefix("0x") {
+        (16, r)
+    } else if let Some(r) = lower.strip_prefix("0b") {
+        (2, r)
+    } else if let Some(r) = lower.strip_prefix("0o") {
+        (8, r)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || digits.starts_with('+') || digits.starts_with('-') {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// go-yaml v2's timestamp forms: `2006-1-2` optionally followed by a time part.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let num = |i: &mut usize, min: usize, max: usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        let n = *i - start;
+        n >= min && n <= max
+    };
+    if !num(&mut i, 4, 4) || i >= b.len() || b[i] != b'-' {
+        return false;
+    }
+    i += 1;
+    if !num(&mut i, 1, 2) || i >= b.len() || b[i] != b'-' {
+        return false;
+    }
+    i += 1;
+    if !num(&mut i, 1, 2) {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    // A time part: 'T', 't' or a space, then h:m:s; the rest (fraction, zone) is accepted loosely.
+    if !matches!(b[i], b'T' | b't' | b' ') {
+        return false;
+    }
+    i += 1;
+    if !num(&mut i, 1, 2) || i >= b.len() || b[i] != b':' {
+        return false;
+    }
+    i += 1;
+    if !num(&mut i, 1, 2) || i >= b.len() || b[i] != b':' {
+        return false;
+    }
+    i += 1;
+    num(&mut i, 1, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_like_go_yaml_v2() {
+        assert_eq!(resolve_plain("yes"), Scalar::Bool(true));
+        assert_eq!(resolve_plain("Off"), Scalar::Bool(false));
+        assert_eq!(resolve_plain("017"), Scalar::Int(15));
+        assert_eq!(resolve_plain("08"), Scalar::Float(8.0));
+        assert_eq!(resolve_plain("1_000"), Scalar::Int(1000));
+        assert_eq!(resolve_plain("0x1F"), Scalar::Int(31));
+        assert_eq!(resolve_plain("1e3"), Scalar::Float(1000.0));
+        assert_eq!(
+            resolve_plain("2001-12-14"),
+            Scalar::Str("2001-12-14".into())
+        );
+        assert_eq!(resolve_plain("1.2.3"), Scalar::Str("1.2.3".into()));
+        assert_eq!(resolve_plain("~"), Scalar::Null);
+    }
+
+    #[test]
+    fn numbers_become_floats_and_merge_keys_apply() {
+        let v = parse_values("a: &x {p: 1, q: two}\nb:\n  <<: *x\n  q: three\nc: 10\n").unwrap();
+        assert_eq!(v["c"].as_f64(), Some(10.0));
+        assert!(v["c"].is_f64());
+        assert_eq!(v["b"]["p"].as_f64(), Some(1.0));
+        assert_eq!(v["b"]["q"], "three");
+    }
+
+    #[test]
+    fn non_map_document_is_an_error() {
+        assert!(parse_values("- a\n- b\n").is_err());
+        assert!(parse_values("").unwrap().is_empty());
+        assert!(parse_values("# only a comment\n").unwrap().is_empty());
+        let multi = parse_values("a: 1\nm: {x: 1}\n---\nb: 2\nm: {z: 2}\n").unwrap();
+        assert_eq!(
+            Value::Object(multi),
+            serde_json::json!({"a": 1.0, "b": 2.0, "m": {"x": 1.0, "z": 2.0}})
+        );
+    }
+}

@@ -1,0 +1,1 @@
+{{- define "shared.greeting" -}}parent says hi{{- end -}}

@@ -1,0 +1,5 @@
+{{- define "sts.name" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}
+{{- define "sts.labels" -}}
+app: {{ include "sts.name" . }}
+version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
