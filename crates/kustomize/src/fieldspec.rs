@@ -59,6 +59,18 @@ pub fn apply(
         .map_err(|e| format!("considering field '{}' of object: {e}", fs.path))
 }
 
+/// Applies `set` along the spec's path without checking the spec's GVK against the object.
+pub fn apply_untyped(
+    fs: &FieldSpec,
+    obj: &mut Value,
+    create: CreateKind,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let path = split_path(&fs.path);
+    walk(&path, fs.create, obj, create, set)
+        .map_err(|e| format!("considering field '{}' of object: {e}", fs.path))
+}
+
 /// Walks `path` below `node` without a GVK check.
 pub fn walk(
     path: &[String],

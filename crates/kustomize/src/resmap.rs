@@ -14,10 +14,41 @@ pub fn append(list: &mut Vec<Resource>, r: Resource) -> Result<(), Error> {
     Ok(())
 }
 
-/// Appends all resources of `other`.
+/// The key under which kustomize's id equality holds (GVK, name, effective namespace).
+fn id_key(id: &ResId) -> (String, String, String, String, String) {
+    (
+        id.gvk.group.clone(),
+        id.gvk.version.clone(),
+        id.gvk.kind.clone(),
+        id.name.clone(),
+        id.effective_namespace().to_string(),
+    )
+}
+
+/// Appends all resources of `other`, refusing duplicate ids (one pass, hashed).
 pub fn append_all(list: &mut Vec<Resource>, other: Vec<Resource>) -> Result<(), Error> {
+    let mut seen: std::collections::HashSet<_> = list.iter().map(|r| id_key(&r.cur_id())).collect();
     for r in other {
-        append(list, r)?;
+        let id = r.cur_id();
+        if !seen.insert(id_key(&id)) {
+            return Err(Error::DuplicateId(id.to_string()));
+        }
+        list.push(r);
+    }
+    Ok(())
+}
+
+/// Errors if two resources share an id.
+pub fn check_unique(list: &[Resource], context: &str) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for r in list {
+        let id = r.cur_id();
+        if !seen.insert(id_key(&id)) {
+            return Err(Error::transform(
+                context,
+                format!("produces ID conflict: {id}"),
+            ));
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use anyhow::{Result, bail};
 
+mod bench_kustomize;
 mod gen_schema;
 
 fn main() -> Result<()> {
@@ -18,6 +19,8 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["gen-schema", rest @ ..] => gen_schema::run(rest),
+        ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
+        ["bench-kustomize-one", rest @ ..] => bench_kustomize::run_one(rest),
         other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),
     }
 }

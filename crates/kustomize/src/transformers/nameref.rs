@@ -30,11 +30,10 @@ fn roleref_gvk(obj: &Value) -> Option<Gvk> {
     Some(Gvk::new(g, "", k))
 }
 
-/// Indexes of resources a referrer can see (kustomize's namespace rules).
-fn visible(list: &[Resource], referrer: &Resource) -> Vec<usize> {
-    let rid = referrer.cur_id();
+/// Which of `pool` (indexes into `snap`) a referrer can see (kustomize's namespace rules).
+fn visible(snap: &[Cand], pool: &[usize], referrer: &Resource, rid: &ResId) -> HashSet<usize> {
     if rid.cluster_scoped {
-        return (0..list.len()).collect();
+        return pool.iter().copied().collect();
     }
     let mut rb_ns = HashSet::new();
     if referrer.kind() == "RoleBinding"
@@ -48,30 +47,34 @@ fn visible(list: &[Resource], referrer: &Resource) -> Vec<usize> {
             }
         }
     }
-    (0..list.len())
-        .filter(|&i| {
-            let id = list[i].cur_id();
-            id.cluster_scoped || id.ns_equals(&rid) || rb_ns.contains(list[i].namespace())
+    pool.iter()
+        .copied()
+        .filter(|&j| {
+            let c = &snap[j];
+            c.cur.cluster_scoped || c.cur.ns_equals(rid) || rb_ns.contains(&c.namespace)
         })
         .collect()
 }
 
 struct Ctx<'a> {
     list: &'a [Resource],
-    cands: Vec<Cand>,
+    cands: &'a [Cand],
     referrer: &'a Resource,
+    referrer_id: &'a ResId,
+    roleref: Option<Gvk>,
     target: Gvk,
     path: &'a str,
 }
 
 impl Ctx<'_> {
     fn select(&self, old: &str, pool: &[&Cand], ns_too: bool) -> Result<Option<usize>, String> {
+        // The referrer's object is taken out while it is edited: use the values saved before.
         let rr = if self.path.ends_with("roleRef/name") {
-            roleref_gvk(&self.referrer.obj)
+            self.roleref.clone()
         } else {
             None
         };
-        let rid = self.referrer.cur_id();
+        let rid = self.referrer_id;
         let mut c: Vec<&Cand> = pool
             .iter()
             .copied()
@@ -191,43 +194,81 @@ impl Ctx<'_> {
 
 /// Fixes name references in all resources.
 pub fn apply(list: &mut [Resource], backrefs: &[NameBackRef]) -> Result<(), Error> {
-    // (referrer index, field spec, referral target gvk), in kustomize's order.
-    let mut work: Vec<(usize, FieldSpec, Gvk)> = Vec::new();
+    // Referral names never change here (name fields are not reference fields), so one
+    // snapshot of every candidate serves all referrers.
+    let snapshot: Vec<Cand> = list
+        .iter()
+        .enumerate()
+        .map(|(j, r)| Cand {
+            idx: j,
+            name: r.name().into(),
+            namespace: r.namespace().into(),
+            cur: r.cur_id(),
+            org_ns: r.org_id().effective_namespace().to_string(),
+            prev: r.prev_ids(),
+            kind: r.kind().into(),
+        })
+        .collect();
+    // Only renamed objects can be referral targets that need a fix.
+    let renamed: Vec<usize> = (0..list.len())
+        .filter(|&j| !snapshot[j].prev.is_empty())
+        .collect();
+    if renamed.is_empty() {
+        return Ok(());
+    }
+    // Work per referrer: (field spec, referral target gvk), in kustomize's order.
+    let mut work: Vec<Vec<(FieldSpec, Gvk)>> = vec![Vec::new(); list.len()];
     let orgs: Vec<ResId> = list.iter().map(|r| r.org_id()).collect();
     for br in backrefs {
+        let target = br.gvk();
+        if !renamed
+            .iter()
+            .any(|&j| snapshot[j].prev.iter().any(|p| p.gvk.is_selected(&target)))
+        {
+            continue;
+        }
         for fs in &br.field_specs {
             let sel = Gvk::new(&fs.group, &fs.version, &fs.kind);
             for (i, org) in orgs.iter().enumerate() {
                 if org.gvk.is_selected(&sel) {
-                    work.push((i, fs.clone(), br.gvk()));
+                    work[i].push((fs.clone(), target.clone()));
                 }
             }
         }
     }
-    for (i, fs, target) in work {
-        let snapshot: &[Resource] = list;
-        let vis = visible(snapshot, &snapshot[i]);
-        let cands: Vec<Cand> = vis
-            .into_iter()
-            .map(|j| {
-                let r = &snapshot[j];
+    for (i, items) in work.into_iter().enumerate() {
+        if items.is_empty() {
+            continue;
+        }
+        let vis = visible(&snapshot, &renamed, &list[i], &snapshot[i].cur);
+        let mut obj = std::mem::take(&mut list[i].obj);
+        let view: &[Resource] = list;
+        let referrer_id = snapshot[i].cur.clone();
+        let cands: Vec<Cand> = renamed
+            .iter()
+            .filter(|j| vis.contains(j))
+            .map(|&j| {
+                let c = &snapshot[j];
                 Cand {
-                    idx: j,
-                    name: r.name().into(),
-                    namespace: r.namespace().into(),
-                    cur: r.cur_id(),
-                    org_ns: r.org_id().effective_namespace().to_string(),
-                    prev: r.prev_ids(),
-                    kind: r.kind().into(),
+                    idx: c.idx,
+                    name: c.name.clone(),
+                    namespace: c.namespace.clone(),
+                    cur: c.cur.clone(),
+                    org_ns: c.org_ns.clone(),
+                    prev: c.prev.clone(),
+                    kind: c.kind.clone(),
                 }
             })
             .collect();
-        let mut obj = snapshot[i].obj.clone();
-        {
+        let roleref = roleref_gvk(&obj);
+        let mut result = Ok(());
+        for (fs, target) in items {
             let ctx = Ctx {
-                list: snapshot,
-                cands,
-                referrer: &snapshot[i],
+                list: view,
+                cands: &cands,
+                referrer: &view[i],
+                referrer_id: &referrer_id,
+                roleref: roleref.clone(),
                 target,
                 path: &fs.path,
             };
@@ -238,20 +279,21 @@ pub fn apply(list: &mut [Resource], backrefs: &[NameBackRef]) -> Result<(), Erro
                 kind: String::new(),
                 ..fs.clone()
             };
-            fieldspec::apply(&spec, &mut obj, CreateKind::None, &mut |n| ctx.set(n)).map_err(
-                |e| {
-                    Error::transform(
-                        format!(
-                            "updating name reference in '{}' field of '{}'",
-                            fs.path,
-                            snapshot[i].cur_id()
-                        ),
-                        e,
-                    )
-                },
-            )?;
+            if let Err(e) =
+                fieldspec::apply_untyped(&spec, &mut obj, CreateKind::None, &mut |n| ctx.set(n))
+            {
+                result = Err(Error::transform(
+                    format!(
+                        "updating name reference in '{}' field of '{}'",
+                        fs.path, referrer_id
+                    ),
+                    e,
+                ));
+                break;
+            }
         }
         list[i].obj = obj;
+        result?;
     }
     Ok(())
 }

@@ -91,16 +91,7 @@ impl NamespaceSpec {
                     .map_err(ctx)?;
             }
         }
-        for r in list.iter() {
-            let id = r.cur_id();
-            let n = list.iter().filter(|x| x.cur_id().equals(&id)).count();
-            if n != 1 {
-                return Err(Error::transform(
-                    "namespace transformation",
-                    format!("produced {n} resources with id {id}"),
-                ));
-            }
-        }
+        crate::resmap::check_unique(list, "namespace transformation")?;
         Ok(())
     }
 
