@@ -11,9 +11,11 @@ use crate::schema::{self, SchemaError};
 use crate::semver::is_compatible_range;
 use crate::sorter::{self, SortError};
 use gotemplate::RenderContext;
+use gotemplate::helm_funcs::Lookup;
+use std::sync::Arc;
 
 /// Options of `helm template`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TemplateOptions {
     /// Release name.
     pub release_name: String,
@@ -35,6 +37,8 @@ pub struct TemplateOptions {
     pub is_upgrade: bool,
     /// `--skip-schema-validation`.
     pub skip_schema_validation: bool,
+    /// Answers `lookup` (a controller passes a cluster client); `None` renders offline.
+    pub lookup: Option<Arc<dyn Lookup>>,
 }
 
 impl Default for TemplateOptions {
@@ -50,6 +54,7 @@ impl Default for TemplateOptions {
             show_only: Vec::new(),
             is_upgrade: false,
             skip_schema_validation: false,
+            lookup: None,
         }
     }
 }
@@ -172,7 +177,7 @@ pub fn template_with(
         is_upgrade: opts.is_upgrade,
     };
     let tvalues = engine::values_to_template(&serde_json::Value::Object(values));
-    let mut files = engine::render(chart, &tvalues, &release, &caps, ctx)?;
+    let mut files = engine::render(chart, &tvalues, &release, &caps, ctx, opts.lookup.clone())?;
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
     let (hooks, manifests) = sorter::sort_manifests(&files)?;
 

@@ -5,7 +5,8 @@
 
 use crate::chart::{Chart, Metadata};
 use crate::objects::{Capabilities, Files};
-use gotemplate::{Map, MapRef, MissingKey, RenderContext, TemplateSet, Value};
+use gotemplate::helm_funcs::{Lookup, OfflineLookup, cleanup_parse_error, reformat_exec_error};
+use gotemplate::{Functions, Map, MapRef, MissingKey, RenderContext, TemplateSet, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -202,103 +203,16 @@ fn sort_templates(keys: &mut [String]) {
     });
 }
 
-fn cleanup_parse_error(filename: &str, msg: &str) -> String {
-    let tokens: Vec<&str> = msg.split(": ").collect();
-    if tokens.len() == 1 {
-        return format!("parse error in ({filename}): {msg}");
-    }
-    format!(
-        "parse error at ({}): {}",
-        tokens[1],
-        tokens[tokens.len() - 1]
-    )
-}
-
-const WARN_START: &str = "HELM_ERR_START";
-const WARN_END: &str = "HELM_ERR_END";
-
-struct Traceable {
-    location: String,
-    function: String,
-    message: String,
-}
-
-fn parse_exec_segment(s: &str) -> Option<Traceable> {
-    let rem = s.strip_prefix("template: ")?;
-    if rem.starts_with("no template ") {
-        return Some(Traceable {
-            location: String::new(),
-            function: String::new(),
-            message: s.to_string(),
-        });
-    }
-    if let Some(idx) = rem.find(": executing ") {
-        let location = &rem[..idx];
-        let after = &rem[idx + ": executing ".len()..];
-        let after = after.strip_prefix('"')?;
-        let end_quote = after.find('"')?;
-        let func = &after[..end_quote];
-        let after_at = after[end_quote + 1..].strip_prefix(" at <")?;
-        let end_loc = after_at.find(">: ")?;
-        let node = &after_at[..end_loc];
-        let message = &after_at[end_loc + 3..];
-        return Some(Traceable {
-            location: location.to_string(),
-            function: format!("executing \"{func}\" at <{node}>:"),
-            message: message.to_string(),
-        });
-    }
-    let sep = rem.rfind(": ")?;
-    Some(Traceable {
-        location: rem[..sep].to_string(),
-        function: String::new(),
-        message: rem[sep + 2..].to_string(),
-    })
-}
-
-/// Helm's `reformatExecErrorMsg` over our flat error text (Go's wrapped chain is recovered by
-/// splitting at each nested `template: `).
-fn reformat_exec_error(filename: &str, msg: &str) -> String {
-    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
-    if tokens.len() != 3 || !msg.starts_with("template: ") {
-        return format!("execution error in ({filename}): {msg}");
-    }
-    if let (Some(a), Some(b)) = (tokens[2].find(WARN_START), tokens[2].rfind(WARN_END))
-        && a + WARN_START.len() <= b
-    {
-        return format!(
-            "execution error at ({}): {}",
-            tokens[1],
-            &tokens[2][a + WARN_START.len()..b]
-        );
-    }
-    let segments: Vec<&str> = msg.split(": template: ").collect();
-    let mut out = String::new();
-    let n = segments.len();
-    for (i, seg) in segments.iter().enumerate() {
-        let text = if i == 0 {
-            seg.to_string()
-        } else {
-            format!("template: {seg}")
-        };
-        let Some(mut t) = parse_exec_segment(&text) else {
-            return msg.to_string();
-        };
-        if i + 1 < n {
-            // Go cuts the message just before the nested " template:", keeping the colon.
-            t.message.push(':');
-        }
-        if !t.location.is_empty() {
-            out.push_str(&format!("{}\n  ", t.location));
-        }
-        if !t.function.is_empty() {
-            out.push_str(&format!("{}\n    ", t.function));
-        }
-        if !t.message.is_empty() {
-            out.push_str(&format!("{}\n", t.message));
-        }
-    }
-    out.trim().to_string()
+/// What Helm registers: sprig without `env`/`expandenv`, plus Helm's functions with `lookup`
+/// answered by `lookup` (offline: always an empty map, as `helm template`).
+fn functions(lookup: Option<Arc<dyn Lookup>>) -> Functions {
+    let mut f = gotemplate::sprig::functions();
+    f.remove("env");
+    f.remove("expandenv");
+    f.extend(gotemplate::helm_funcs::functions_with_lookup(
+        lookup.unwrap_or_else(|| Arc::new(OfflineLookup)),
+    ));
+    f
 }
 
 /// Renders every template of `chart` (after dependency processing) with the top-level values.
@@ -309,6 +223,7 @@ pub fn render(
     release: &ReleaseOptions,
     caps: &Capabilities,
     ctx: &RenderContext,
+    lookup: Option<Arc<dyn Lookup>>,
 ) -> Result<BTreeMap<String, String>, RenderError> {
     let mut top = Map::new();
     let mut rel = Map::new();
@@ -330,10 +245,10 @@ pub fn render(
     sort_templates(&mut keys);
     let mut set = TemplateSet::named("gotpl");
     set.set_missing_key(MissingKey::Zero);
-    set.add_functions(gotemplate::helm_functions());
+    set.add_functions(functions(lookup));
     for k in &keys {
         set.parse(k, &tpls[k].text)
-            .map_err(|e| RenderError(cleanup_parse_error(k, e.message())))?;
+            .map_err(|e| RenderError(cleanup_parse_error(k, &e)))?;
     }
     let mut rendered = BTreeMap::new();
     for k in &keys {
@@ -348,7 +263,7 @@ pub fn render(
         r.scope.write().insert("Template".into(), Value::map(tm));
         let out = set
             .execute(k, &Value::Map(r.scope.clone()), ctx)
-            .map_err(|e| RenderError(reformat_exec_error(k, e.message())))?;
+            .map_err(|e| RenderError(reformat_exec_error(k, &e)))?;
         rendered.insert(k.clone(), out.replace("<no value>", ""));
     }
     Ok(rendered)
@@ -378,27 +293,6 @@ mod tests {
                 "c/templates/z.yaml",
                 "c/templates/a.yaml"
             ]
-        );
-    }
-
-    #[test]
-    fn exec_errors_are_reformatted() {
-        let m = "template: c/templates/x.yaml:3:4: executing \"c/templates/x.yaml\" at <include \"h\" .>: error calling include: template: c/templates/_h.tpl:2:3: executing \"h\" at <.Values.a.b>: nil pointer evaluating interface {}.b";
-        assert_eq!(
-            reformat_exec_error("c/templates/x.yaml", m),
-            "c/templates/x.yaml:3:4\n  executing \"c/templates/x.yaml\" at <include \"h\" .>:\n    error calling include:\nc/templates/_h.tpl:2:3\n  executing \"h\" at <.Values.a.b>:\n    nil pointer evaluating interface {}.b"
-        );
-        let f = "template: c/t.yaml:1:34: executing \"c/t.yaml\" at <fail \"x\">: error calling fail: HELM_ERR_STARTmode badHELM_ERR_END";
-        assert_eq!(
-            reformat_exec_error("c/t.yaml", f),
-            "execution error at (c/t.yaml:1:34): mode bad"
-        );
-        assert_eq!(
-            cleanup_parse_error(
-                "c/t.yaml",
-                "template: c/t.yaml:5: unclosed action started at c/t.yaml:4"
-            ),
-            "parse error at (c/t.yaml:5): unclosed action started at c/t.yaml:4"
         );
     }
 }

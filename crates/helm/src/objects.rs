@@ -1,9 +1,9 @@
 //! Host objects Helm exposes to templates: `.Files` (with `Get`, `GetBytes`, `Glob`, `Lines`,
 //! `AsConfig`, `AsSecrets`) and `.Capabilities` (`KubeVersion`, `APIVersions.Has`, `HelmVersion`).
 
-use gotemplate::{FuncError, Map, Object, RenderContext, TemplateSet, Value};
+use gotemplate::{FuncError, Map, Object, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Helm's version information, as `helm version` prints it for v4.1.4.
 pub const HELM_VERSION: &str = "v4.1.4";
@@ -291,16 +291,7 @@ impl Object for Capabilities {
 pub struct Files(pub Arc<BTreeMap<String, Arc<[u8]>>>);
 
 fn to_yaml(v: &Value) -> String {
-    static SET: OnceLock<TemplateSet> = OnceLock::new();
-    let set = SET.get_or_init(|| {
-        let mut s = TemplateSet::new();
-        s.add_functions(gotemplate::helm_functions());
-        // The template is a constant; a parse failure would be a bug in gotemplate.
-        let _ = s.parse("toYaml", "{{ toYaml . }}");
-        s
-    });
-    set.execute("toYaml", v, &RenderContext::new())
-        .unwrap_or_default()
+    gotemplate::helm_funcs::to_yaml(v)
 }
 
 impl Files {
