@@ -1,0 +1,686 @@
+//! GitRepository reconciler scenarios: ready with revision and digest, new commits, unchanged
+//! revisions, failures with Flux's reasons, credentials, suspend, deletion and includes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use api::meta::Condition;
+use api::source::{GitRepository, GitRepositorySpec};
+use k8s_openapi::api::core::v1::{Event, Secret};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::gitserver::{Auth, GitServer};
+use crate::harness::{self, eventually, http_get, wait_for};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One test's world: a namespace, a manager watching it, a storage dir.
+struct World {
+    client: Client,
+    ns: String,
+    repos: Api<GitRepository>,
+    storage: tempfile::TempDir,
+    manager: Option<controllers::RunningManager>,
+}
+
+impl World {
+    async fn new() -> Result<Self> {
+        let client = harness::client().await?;
+        let ns = harness::namespace(&client).await?;
+        let storage = tempfile::tempdir()?;
+        let manager = harness::manager(&client, harness::options(&ns, storage.path())).await?;
+        let repos = Api::namespaced(client.clone(), &ns);
+        Ok(Self {
+            client,
+            ns,
+            repos,
+            storage,
+            manager: Some(manager),
+        })
+    }
+
+    async fn create(&self, name: &str, spec: GitRepositorySpec) -> Result<()> {
+        let obj = GitRepository::new(name, spec);
+        self.repos
+            .create(&PostParams::default(), &obj)
+            .await
+            .context("creating GitRepository")?;
+        Ok(())
+    }
+
+    async fn get(&self, name: &str) -> Result<GitRepository> {
+        Ok(self.repos.get(name).await?)
+    }
+
+    /// Waits until `Ready` has `status` for the current generation.
+    async fn wait_ready(&self, name: &str, status: &str) -> Result<GitRepository> {
+        let r = wait_for(WAIT, || {
+            let repos = self.repos.clone();
+            async move {
+                let obj = repos.get(name).await?;
+                let ok = cond(&obj, "Ready").is_some_and(|c| {
+                    c.status == status && c.observed_generation == obj.metadata.generation
+                });
+                Ok(ok.then_some(obj))
+            }
+        })
+        .await;
+        match r {
+            Ok(o) => Ok(o),
+            Err(e) => bail!(
+                "{e:#}; last status: {:?}",
+                self.repos.get(name).await.ok().and_then(|o| o.status)
+            ),
+        }
+    }
+
+    /// Sets `reconcile.fluxcd.io/requestedAt` to a fresh value and waits until it is handled.
+    async fn request_reconcile(&self, name: &str) -> Result<GitRepository> {
+        let value = harness::unique("req");
+        let patch =
+            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
+        self.repos
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        wait_for(WAIT, || {
+            let repos = self.repos.clone();
+            let value = value.clone();
+            async move {
+                let obj = repos.get(name).await?;
+                let handled = obj
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.last_handled_reconcile_at.clone());
+                Ok((handled.as_deref() == Some(value.as_str())).then_some(obj))
+            }
+        })
+        .await
+    }
+
+    async fn events(&self, name: &str) -> Result<Vec<Event>> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let list = api.list(&ListParams::default()).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
+            .collect())
+    }
+
+    async fn secret(&self, name: &str, data: &[(&str, &str)]) -> Result<()> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
+        let mut s = Secret::default();
+        s.metadata.name = Some(name.into());
+        s.string_data = Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        api.create(&PostParams::default(), &s).await?;
+        Ok(())
+    }
+
+    async fn stop(&mut self) {
+        if let Some(m) = self.manager.take() {
+            let _ = m.shutdown().await;
+        }
+    }
+}
+
+fn cond(obj: &GitRepository, t: &str) -> Option<Condition> {
+    obj.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.r#type == t)
+        .cloned()
+}
+
+fn spec(url: &str, branch: &str) -> GitRepositorySpec {
+    GitRepositorySpec {
+        url: url.into(),
+        interval: "10m".into(),
+        r#ref: Some(api::source::GitRepositoryRef {
+            branch: Some(branch.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Downloads an artifact, checks its digest, extracts it; returns the extracted file list.
+async fn fetch_artifact(obj: &GitRepository) -> Result<Vec<String>> {
+    let a = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.artifact.clone())
+        .context("artifact")?;
+    let (code, body) = http_get(&a.url).await?;
+    assert_eq!(code, 200, "artifact download {}", a.url);
+    let digest = format!("sha256:{:x}", Sha256::digest(&body));
+    assert_eq!(digest, a.digest, "artifact digest");
+    assert_eq!(a.size, Some(body.len() as i64));
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("x");
+    source::fetch::extract_tar_gz(&body[..], &out, &source::fetch::FetchLimits::default())?;
+    let mut files = Vec::new();
+    collect(&out, &out, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) -> Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            collect(root, &e.path(), out)?;
+        } else {
+            out.push(e.path().strip_prefix(root)?.display().to_string());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_new_commit_unchanged_and_delete() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo(
+        "app",
+        &[
+            ("deploy/app.yaml", "kind: ConfigMap\n"),
+            (".github/workflows/ci.yaml", "on: push\n"),
+            ("logo.png", "png"),
+        ],
+    )?;
+    let head = repo.git(&["rev-parse", "HEAD"])?.trim().to_string();
+    let mut w = World::new().await?;
+    w.create("app", spec(&git.url("app"), "main")).await?;
+
+    // Ready with Flux's revision, message, digest and layout.
+    let obj = w.wait_ready("app", "True").await?;
+    let status = obj.status.clone().unwrap();
+    let artifact = status.artifact.clone().unwrap();
+    let revision = format!("main@sha1:{head}");
+    assert_eq!(artifact.revision, revision);
+    assert_eq!(
+        artifact.path,
+        format!("gitrepository/{}/app/{head}.tar.gz", w.ns)
+    );
+    let ready = cond(&obj, "Ready").unwrap();
+    assert_eq!(ready.reason, "Succeeded");
+    assert_eq!(
+        ready.message,
+        format!("stored artifact for revision '{revision}'")
+    );
+    let ais = cond(&obj, "ArtifactInStorage").unwrap();
+    assert_eq!(
+        (ais.status.as_str(), ais.reason.as_str()),
+        ("True", "Succeeded")
+    );
+    assert!(
+        cond(&obj, "Reconciling").is_none(),
+        "Reconciling removed on success"
+    );
+    assert_eq!(status.observed_generation, Some(1));
+    assert!(
+        obj.metadata
+            .finalizers
+            .clone()
+            .unwrap_or_default()
+            .contains(&"finalizers.fluxcd.io".to_string())
+    );
+    assert!(artifact.digest.starts_with("sha256:") && artifact.digest.len() == 71);
+    // Flux's default excludes drop CI config and images.
+    assert_eq!(
+        fetch_artifact(&obj).await?,
+        vec!["deploy/app.yaml".to_string()]
+    );
+    let ready_time = ready.last_transition_time.clone();
+
+    let events = w.events("app").await?;
+    let new_artifact: Vec<_> = events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("NewArtifact"))
+        .collect();
+    assert_eq!(new_artifact.len(), 1, "{events:?}");
+    let ev = new_artifact[0];
+    assert_eq!(ev.type_.as_deref(), Some("Normal"));
+    assert_eq!(
+        ev.message.as_deref(),
+        Some("stored artifact for commit 'initial commit'")
+    );
+    assert_eq!(
+        ev.source.as_ref().and_then(|s| s.component.as_deref()),
+        Some("source-controller")
+    );
+    assert_eq!(ev.involved_object.kind.as_deref(), Some("GitRepository"));
+    let ann = ev.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        ann.get("source.toolkit.fluxcd.io/revision"),
+        Some(&revision)
+    );
+    assert_eq!(
+        ann.get("source.toolkit.fluxcd.io/digest"),
+        Some(&artifact.digest)
+    );
+
+    // Unchanged upstream: a reconcile request stores nothing new and records no event.
+    let obj = w.request_reconcile("app").await?;
+    let again = obj.status.clone().unwrap().artifact.unwrap();
+    assert_eq!(
+        again, artifact,
+        "artifact untouched when the revision is unchanged"
+    );
+    assert_eq!(
+        cond(&obj, "Ready").unwrap().last_transition_time,
+        ready_time
+    );
+    let count = |evs: &[Event]| {
+        evs.iter()
+            .filter(|e| e.reason.as_deref() == Some("NewArtifact"))
+            .count()
+    };
+    assert_eq!(count(&w.events("app").await?), 1);
+
+    // A new commit: new artifact, new event naming the commit.
+    let second = repo.commit(
+        &[("deploy/extra.yaml", "kind: Secret\n")],
+        "add extra manifest",
+    )?;
+    let obj = w.request_reconcile("app").await?;
+    let new = obj.status.clone().unwrap().artifact.unwrap();
+    assert_eq!(new.revision, format!("main@sha1:{second}"));
+    assert_ne!(new.digest, artifact.digest);
+    assert_eq!(
+        fetch_artifact(&obj).await?,
+        vec![
+            "deploy/app.yaml".to_string(),
+            "deploy/extra.yaml".to_string()
+        ]
+    );
+    let events = w.events("app").await?;
+    assert_eq!(count(&events), 2);
+    assert!(
+        events.iter().any(
+            |e| e.message.as_deref() == Some("stored artifact for commit 'add extra manifest'")
+        )
+    );
+    // The previous artifact is kept (retention 2), both files are in storage.
+    let dir = w.storage.path().join(format!("gitrepository/{}/app", w.ns));
+    assert!(dir.join(format!("{second}.tar.gz")).is_file());
+
+    // Delete: finalizer handled, object gone, artifacts garbage-collected.
+    w.repos.delete("app", &DeleteParams::default()).await?;
+    let repos = w.repos.clone();
+    eventually(WAIT, || {
+        let repos = repos.clone();
+        async move { Ok(repos.get_opt("app").await?.is_none()) }
+    })
+    .await
+    .context("object deleted after finalizer removal")?;
+    assert!(!dir.exists(), "artifacts of the deleted object removed");
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_report_flux_reasons() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    git.create_repo("exists", &[("a.yaml", "a: 1\n")])?;
+    let mut w = World::new().await?;
+
+    // Unknown repository on a live server.
+    w.create("missing-repo", spec(&git.url("nope"), "main"))
+        .await?;
+    // Unknown branch.
+    w.create("missing-branch", spec(&git.url("exists"), "does-not-exist"))
+        .await?;
+    // Missing Secret.
+    let mut s = spec(&git.url("exists"), "main");
+    s.secret_ref = Some(api::meta::LocalObjectReference {
+        name: "absent".into(),
+    });
+    w.create("missing-secret", s).await?;
+    // Invalid semver constraint: terminal.
+    let mut s = spec(&git.url("exists"), "main");
+    s.r#ref = Some(api::source::GitRepositoryRef {
+        semver: Some(">= not-a-version".into()),
+        ..Default::default()
+    });
+    w.create("bad-semver", s).await?;
+
+    for name in ["missing-repo", "missing-branch"] {
+        let obj = w.wait_ready(name, "False").await?;
+        let ready = cond(&obj, "Ready").unwrap();
+        assert_eq!(ready.reason, "GitOperationFailed", "{name}: {ready:?}");
+        assert!(
+            ready
+                .message
+                .starts_with("failed to checkout and determine revision: "),
+            "{ready:?}"
+        );
+        let ff = cond(&obj, "FetchFailed").unwrap();
+        assert_eq!(
+            (ff.status.as_str(), ff.reason.as_str()),
+            ("True", "GitOperationFailed")
+        );
+        let rec = cond(&obj, "Reconciling").unwrap();
+        assert_eq!(rec.reason, "ProgressingWithRetry");
+        assert!(cond(&obj, "Stalled").is_none());
+        assert!(obj.status.as_ref().unwrap().artifact.is_none());
+        // Neither ready nor stalled: observedGeneration keeps the CRD default (Flux semantics).
+        assert_eq!(obj.status.as_ref().unwrap().observed_generation, Some(-1));
+        assert_eq!(rec.message, "no artifact for resource in storage");
+    }
+    let obj = w.get("missing-branch").await?;
+    assert!(
+        cond(&obj, "Ready")
+            .unwrap()
+            .message
+            .contains("does-not-exist"),
+        "{:?}",
+        cond(&obj, "Ready")
+    );
+
+    let obj = w.wait_ready("missing-secret", "False").await?;
+    let ready = cond(&obj, "Ready").unwrap();
+    assert_eq!(ready.reason, "AuthenticationFailed");
+    assert_eq!(
+        ready.message,
+        format!(
+            "failed to get secret '{}/absent': secrets \"absent\" not found",
+            w.ns
+        )
+    );
+
+    let obj = w.wait_ready("bad-semver", "False").await?;
+    let stalled = cond(&obj, "Stalled").context("Stalled on an invalid semver constraint")?;
+    assert_eq!(stalled.status, "True");
+    assert!(cond(&obj, "Reconciling").is_none());
+    assert_eq!(obj.status.as_ref().unwrap().observed_generation, Some(1));
+
+    // Warning events carry the failure reason.
+    let events = w.events("missing-secret").await?;
+    assert!(
+        events.iter().any(|e| e.type_.as_deref() == Some("Warning")
+            && e.reason.as_deref() == Some("AuthenticationFailed")),
+        "{events:?}"
+    );
+
+    // Creating the Secret fixes it on the next retry, without touching the object.
+    w.secret("absent", &[]).await?;
+    let obj = w.wait_ready("missing-secret", "True").await?;
+    assert!(cond(&obj, "FetchFailed").is_none());
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_never_leak() -> Result<()> {
+    let basic =
+        GitServer::start(Auth::Basic("flux".into(), "correct-horse-battery".into())).await?;
+    basic.create_repo("private", &[("x.yaml", "x: 1\n")])?;
+    let bearer = GitServer::start(Auth::Bearer("tok-0123456789abcdef".into())).await?;
+    bearer.create_repo("private", &[("y.yaml", "y: 1\n")])?;
+    let mut w = World::new().await?;
+    w.secret(
+        "good",
+        &[("username", "flux"), ("password", "correct-horse-battery")],
+    )
+    .await?;
+    w.secret(
+        "bad",
+        &[("username", "flux"), ("password", "wrong-password-value")],
+    )
+    .await?;
+    w.secret("token", &[("bearerToken", "tok-0123456789abcdef")])
+        .await?;
+    let with_secret = |url: String, secret: &str| {
+        let mut s = spec(&url, "main");
+        s.secret_ref = Some(api::meta::LocalObjectReference {
+            name: secret.into(),
+        });
+        s
+    };
+    w.create("basic-ok", with_secret(basic.url("private"), "good"))
+        .await?;
+    w.create("basic-bad", with_secret(basic.url("private"), "bad"))
+        .await?;
+    w.create("bearer-ok", with_secret(bearer.url("private"), "token"))
+        .await?;
+    // Credentials in the URL itself must be masked too.
+    let leaky = basic
+        .url("private")
+        .replace("http://", "http://flux:url-secret-pw@");
+    w.create(
+        "url-creds",
+        spec(&leaky.replace("private", "nothere"), "main"),
+    )
+    .await?;
+
+    w.wait_ready("basic-ok", "True").await?;
+    w.wait_ready("bearer-ok", "True").await?;
+    let bad = w.wait_ready("basic-bad", "False").await?;
+    assert_eq!(cond(&bad, "Ready").unwrap().reason, "GitOperationFailed");
+    let leak = w.wait_ready("url-creds", "False").await?;
+
+    let mut texts = Vec::new();
+    for obj in [&bad, &leak] {
+        texts.push(serde_json::to_string(&obj.status)?);
+    }
+    for name in ["basic-ok", "basic-bad", "bearer-ok", "url-creds"] {
+        texts.push(serde_json::to_string(&w.events(name).await?)?);
+    }
+    for t in &texts {
+        for secret in [
+            "correct-horse-battery",
+            "wrong-password-value",
+            "tok-0123456789abcdef",
+            "url-secret-pw",
+        ] {
+            assert!(!t.contains(secret), "secret {secret} leaked in {t}");
+        }
+    }
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspend_is_honoured() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo("s", &[("a.yaml", "a: 1\n")])?;
+    let mut w = World::new().await?;
+    w.create("s", spec(&git.url("s"), "main")).await?;
+    let first = w
+        .wait_ready("s", "True")
+        .await?
+        .status
+        .unwrap()
+        .artifact
+        .unwrap();
+
+    let patch = json!({"spec": {"suspend": true}});
+    w.repos
+        .patch("s", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let newer = repo.commit(&[("b.yaml", "b: 1\n")], "second")?;
+    let value = harness::unique("req");
+    let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
+    w.repos
+        .patch("s", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let obj = w.get("s").await?;
+    let st = obj.status.clone().unwrap();
+    assert_eq!(
+        st.artifact.unwrap(),
+        first,
+        "suspended object not reconciled"
+    );
+    assert_ne!(
+        st.last_handled_reconcile_at.as_deref(),
+        Some(value.as_str())
+    );
+
+    let patch = json!({"spec": {"suspend": false}});
+    w.repos
+        .patch("s", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let obj = w.wait_ready("s", "True").await?;
+    let repos = w.repos.clone();
+    let want = format!("main@sha1:{newer}");
+    eventually(WAIT, || {
+        let repos = repos.clone();
+        let want = want.clone();
+        async move {
+            let o = repos.get("s").await?;
+            Ok(o.status
+                .and_then(|s| s.artifact)
+                .is_some_and(|a| a.revision == want))
+        }
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "resumed object picks up the new commit; was {:?}",
+            obj.status
+        )
+    })?;
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_and_include() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    git.create_repo(
+        "lib",
+        &[
+            ("config/base.yaml", "base: 1\n"),
+            ("config/skip.txt", "no\n"),
+            ("README.md", "lib\n"),
+        ],
+    )?;
+    git.create_repo(
+        "app",
+        &[("app.yaml", "app: 1\n"), ("docs/guide.md", "guide\n")],
+    )?;
+    let mut w = World::new().await?;
+    w.create("lib", spec(&git.url("lib"), "main")).await?;
+    w.wait_ready("lib", "True").await?;
+    let mut s = spec(&git.url("app"), "main");
+    s.ignore = Some("/docs/\n".into());
+    s.include = vec![api::source::GitRepositoryInclude {
+        repository: api::meta::LocalObjectReference { name: "lib".into() },
+        from_path: Some("config".into()),
+        to_path: Some("vendor/lib".into()),
+    }];
+    w.create("app", s).await?;
+    let obj = w.wait_ready("app", "True").await?;
+    let files = fetch_artifact(&obj).await?;
+    assert_eq!(
+        files,
+        vec![
+            "app.yaml".to_string(),
+            "vendor/lib/base.yaml".to_string(),
+            "vendor/lib/skip.txt".to_string()
+        ]
+    );
+    let st = obj.status.unwrap();
+    assert_eq!(st.observed_ignore.as_deref(), Some("/docs/\n"));
+    assert_eq!(st.observed_include.len(), 1);
+    assert_eq!(st.included_artifacts.len(), 1);
+
+    // An include that does not exist: IncludeUnavailable.
+    let mut s = spec(&git.url("app"), "main");
+    s.include = vec![api::source::GitRepositoryInclude {
+        repository: api::meta::LocalObjectReference {
+            name: "ghost".into(),
+        },
+        ..Default::default()
+    }];
+    w.create("broken", s).await?;
+    let obj = w.wait_ready("broken", "False").await?;
+    let iu = cond(&obj, "IncludeUnavailable").context("IncludeUnavailable")?;
+    assert_eq!(iu.reason, "NotFound");
+    assert_eq!(cond(&obj, "Ready").unwrap().reason, "NotFound");
+    assert!(
+        iu.message
+            .contains("could not get resource for include 'ghost'"),
+        "{iu:?}"
+    );
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ref_kind() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo("refs", &[("a.yaml", "v: 1\n")])?;
+    let c1 = repo.git(&["rev-parse", "HEAD"])?.trim().to_string();
+    repo.tag("v1.0.0")?;
+    let c2 = repo.commit(&[("a.yaml", "v: 2\n")], "two")?;
+    repo.tag("v1.1.0")?;
+    let c3 = repo.commit(&[("a.yaml", "v: 3\n")], "three")?;
+    repo.tag("v2.0.0")?;
+    let mut w = World::new().await?;
+    let with_ref = |r: api::source::GitRepositoryRef| GitRepositorySpec {
+        url: git.url("refs"),
+        interval: "10m".into(),
+        r#ref: Some(r),
+        ..Default::default()
+    };
+    let r = api::source::GitRepositoryRef::default;
+    w.create(
+        "tag",
+        with_ref(api::source::GitRepositoryRef {
+            tag: Some("v1.0.0".into()),
+            ..r()
+        }),
+    )
+    .await?;
+    w.create(
+        "semver",
+        with_ref(api::source::GitRepositoryRef {
+            semver: Some("^1.0".into()),
+            ..r()
+        }),
+    )
+    .await?;
+    w.create(
+        "commit",
+        with_ref(api::source::GitRepositoryRef {
+            commit: Some(c1.clone()),
+            ..r()
+        }),
+    )
+    .await?;
+    w.create(
+        "name",
+        with_ref(api::source::GitRepositoryRef {
+            name: Some("refs/heads/main".into()),
+            ..r()
+        }),
+    )
+    .await?;
+    let cases = [
+        ("tag", format!("v1.0.0@sha1:{c1}")),
+        ("semver", format!("v1.1.0@sha1:{c2}")),
+        ("commit", format!("sha1:{c1}")),
+        ("name", format!("refs/heads/main@sha1:{c3}")),
+    ];
+    for (name, want) in cases {
+        let obj = w.wait_ready(name, "True").await?;
+        assert_eq!(
+            obj.status.unwrap().artifact.unwrap().revision,
+            want,
+            "{name}"
+        );
+    }
+    w.stop().await;
+    Ok(())
+}

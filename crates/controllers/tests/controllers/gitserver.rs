@@ -1,0 +1,265 @@
+//! A real Git server for the tests: `git http-backend` (the CGI program shipped with git) behind
+//! a small HTTP server on 127.0.0.1, optionally requiring basic auth or a bearer token; plus
+//! helpers that create repositories and commits with the git CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use tokio::io::AsyncWriteExt;
+
+/// Credentials the server demands.
+#[derive(Clone, Debug, Default)]
+pub enum Auth {
+    /// Anyone may read.
+    #[default]
+    None,
+    /// HTTP basic auth with this user and password.
+    Basic(String, String),
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+}
+
+struct ServerState {
+    root: PathBuf,
+    auth: Auth,
+}
+
+/// A running Git HTTP server.
+pub struct GitServer {
+    pub root: PathBuf,
+    pub base_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl GitServer {
+    /// Starts a server with an empty project root.
+    pub async fn start(auth: Auth) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().to_path_buf();
+        let state = Arc::new(ServerState {
+            root: root.clone(),
+            auth,
+        });
+        let app = axum::Router::new().fallback(handle).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            root,
+            base_url: format!("http://{addr}"),
+            _dir: dir,
+        })
+    }
+
+    /// Creates a bare repository `name.git` with one commit on `main` holding `files`.
+    pub fn create_repo(&self, name: &str, files: &[(&str, &str)]) -> Result<Repo> {
+        let repo = Repo {
+            git_dir: self.root.join(format!("{name}.git")),
+            work: self.root.join(format!("{name}.work")),
+        };
+        std::fs::create_dir_all(&repo.work)?;
+        git(
+            &self.root,
+            &[
+                "init",
+                "--bare",
+                "-q",
+                "-b",
+                "main",
+                repo.git_dir.to_str().unwrap(),
+            ],
+        )?;
+        repo.commit(files, "initial commit")?;
+        Ok(repo)
+    }
+
+    /// The clone URL of a repository.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}.git", self.base_url)
+    }
+}
+
+/// A bare repository with a separate work tree used to make commits.
+pub struct Repo {
+    pub git_dir: PathBuf,
+    pub work: PathBuf,
+}
+
+impl Repo {
+    pub fn git(&self, args: &[&str]) -> Result<String> {
+        let mut full = vec![
+            "--git-dir",
+            self.git_dir.to_str().unwrap(),
+            "--work-tree",
+            self.work.to_str().unwrap(),
+        ];
+        full.extend_from_slice(args);
+        git(&self.work, &full)
+    }
+
+    /// Writes `files` into the work tree and commits them on `main`; returns the commit id.
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) -> Result<String> {
+        for (path, content) in files {
+            let p = self.work.join(path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(p, content)?;
+        }
+        self.git(&["add", "-A"])?;
+        self.git(&["commit", "-q", "-m", message])?;
+        Ok(self.git(&["rev-parse", "HEAD"])?.trim().to_string())
+    }
+
+    /// Creates a lightweight tag at HEAD.
+    pub fn tag(&self, tag: &str) -> Result<()> {
+        self.git(&["tag", tag]).map(|_| ())
+    }
+}
+
+/// Runs git with a fixed identity and no user/system configuration.
+pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Flux Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Flux Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!(
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn authorized(auth: &Auth, headers: &HeaderMap) -> bool {
+    use base64::Engine;
+    let got = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match auth {
+        Auth::None => true,
+        Auth::Basic(u, p) => {
+            got == format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        }
+        Auth::Bearer(t) => got == format!("Bearer {t}"),
+    }
+}
+
+async fn handle(State(state): State<Arc<ServerState>>, req: Request) -> Response {
+    match cgi(&state, req).await {
+        Ok(r) => r,
+        Err(e) => Response::builder()
+            .status(500)
+            .body(Body::from(e.to_string()))
+            .unwrap(),
+    }
+}
+
+async fn cgi(state: &ServerState, req: Request) -> Result<Response> {
+    if !authorized(&state.auth, req.headers()) {
+        let mut r = Response::builder().status(StatusCode::UNAUTHORIZED);
+        if matches!(state.auth, Auth::Basic(..)) {
+            r = r.header("WWW-Authenticate", "Basic realm=\"git\"");
+        }
+        return Ok(r.body(Body::from("unauthorized"))?);
+    }
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let (content_type, encoding, protocol) = {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        (
+            header("content-type"),
+            header("content-encoding"),
+            header("git-protocol"),
+        )
+    };
+    let body: Bytes = axum::body::to_bytes(req.into_body(), 64 << 20).await?;
+    let mut child = tokio::process::Command::new("git")
+        .arg("http-backend")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GIT_PROJECT_ROOT", &state.root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("REQUEST_METHOD", &method)
+        .env("PATH_INFO", &path)
+        .env("QUERY_STRING", &query)
+        .env("CONTENT_TYPE", &content_type)
+        .env("CONTENT_LENGTH", body.len().to_string())
+        .env("HTTP_CONTENT_ENCODING", &encoding)
+        .env("GIT_PROTOCOL", &protocol)
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child.stdin.take().context("stdin")?;
+    let writer = tokio::spawn(async move {
+        let _ = stdin.write_all(&body).await;
+    });
+    let out = child.wait_with_output().await?;
+    let _ = writer.await;
+    let split = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p, 4));
+    let split = split.or_else(|| {
+        out.stdout
+            .windows(2)
+            .position(|w| w == b"\n\n")
+            .map(|p| (p, 2))
+    });
+    let Some((pos, len)) = split else {
+        bail!(
+            "http-backend gave no headers: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let head = String::from_utf8_lossy(&out.stdout[..pos]).to_string();
+    let mut builder = Response::builder().status(200);
+    for line in head.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        if k.eq_ignore_ascii_case("status") {
+            let code: u16 = v
+                .split_whitespace()
+                .next()
+                .unwrap_or("500")
+                .parse()
+                .unwrap_or(500);
+            builder = builder.status(code);
+        } else {
+            builder = builder.header(k.trim(), HeaderValue::from_str(v)?);
+        }
+    }
+    Ok(builder.body(Body::from(out.stdout[pos + len..].to_vec()))?)
+}

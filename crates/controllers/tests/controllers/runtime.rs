@@ -1,0 +1,118 @@
+//! Runtime scenarios: metrics and health endpoints of a running manager, and leader election
+//! between two managers on one Lease.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use api::source::{GitRepository, GitRepositorySpec};
+use controllers::runtime::leader::LeaseTiming;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+use kube::api::PostParams;
+
+use crate::gitserver::{Auth, GitServer};
+use crate::harness::{self, eventually, http_get, wait_for};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_endpoints() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    git.create_repo("m", &[("a.yaml", "a: 1\n")])?;
+    let client = harness::client().await?;
+    let ns = harness::namespace(&client).await?;
+    let storage = tempfile::tempdir()?;
+    let mgr = harness::manager(&client, harness::options(&ns, storage.path())).await?;
+    let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns);
+    let spec = GitRepositorySpec {
+        url: git.url("m"),
+        interval: "5m".into(),
+        r#ref: Some(api::source::GitRepositoryRef {
+            branch: Some("main".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    repos
+        .create(&PostParams::default(), &GitRepository::new("m", spec))
+        .await?;
+
+    let metrics_url = format!("http://{}/metrics", mgr.metrics_addr);
+    let want_count = format!(
+        "gotk_reconcile_duration_seconds_count{{kind=\"GitRepository\",name=\"m\",namespace=\"{ns}\"}}"
+    );
+    let text = wait_for(Duration::from_secs(30), || {
+        let url = metrics_url.clone();
+        async move {
+            let (code, body) = http_get(&url).await?;
+            let text = String::from_utf8(body)?;
+            Ok((code == 200 && text.contains("ready=\"True\"")).then_some(text))
+        }
+    })
+    .await
+    .context("metrics show the ready object")?;
+    assert!(text.contains(&want_count), "{text}");
+    assert!(
+        text.contains("# TYPE gotk_reconcile_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(text.contains("gotk_resource_info{customresource_group=\"source.toolkit.fluxcd.io\",customresource_kind=\"GitRepository\""), "{text}");
+    assert!(text.contains("suspended=\"false\""), "{text}");
+
+    let (code, body) = http_get(&format!("http://{}/healthz", mgr.health_addr)).await?;
+    assert_eq!((code, body.as_slice()), (200, b"ok".as_slice()));
+    let (code, _) = http_get(&format!("http://{}/readyz", mgr.health_addr)).await?;
+    assert_eq!(code, 200);
+    mgr.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_election_hands_over() -> Result<()> {
+    let client = harness::client().await?;
+    let ns = harness::namespace(&client).await?;
+    let timing = LeaseTiming {
+        lease_duration: Duration::from_secs(3),
+        renew_deadline: Duration::from_secs(2),
+        retry_period: Duration::from_millis(200),
+    };
+    let (s1, s2) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let mut o1 = harness::options(&ns, s1.path());
+    o1.leader_elect = true;
+    o1.lease_timing = timing.clone();
+    let mut o2 = harness::options(&ns, s2.path());
+    o2.leader_elect = true;
+    o2.lease_timing = timing;
+
+    let first = harness::manager(&client, o1).await?;
+    let ready = |addr: std::net::SocketAddr| async move {
+        let (code, _) = http_get(&format!("http://{addr}/readyz")).await?;
+        anyhow::Ok(code == 200)
+    };
+    let a1 = first.health_addr;
+    eventually(Duration::from_secs(10), || ready(a1))
+        .await
+        .context("first manager leads")?;
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
+    let lease = leases.get("source-controller-leader-election").await?;
+    let holder1 = lease
+        .spec
+        .clone()
+        .unwrap()
+        .holder_identity
+        .context("holder")?;
+
+    let second = harness::manager(&client, o2).await?;
+    let a2 = second.health_addr;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!ready(a2).await?, "second manager must wait for the lease");
+
+    first.shutdown().await?;
+    eventually(Duration::from_secs(10), || ready(a2))
+        .await
+        .context("second manager takes over")?;
+    let lease = leases.get("source-controller-leader-election").await?;
+    let spec = lease.spec.unwrap();
+    assert_ne!(spec.holder_identity.as_deref(), Some(holder1.as_str()));
+    assert!(spec.lease_transitions.unwrap_or(0) >= 1);
+    second.shutdown().await?;
+    Ok(())
+}
