@@ -1,6 +1,8 @@
 //! The sprig function library (Masterminds/sprig v3), as Helm exposes it.
 
+pub mod certs;
 pub mod conv;
+mod crypto;
 pub mod date;
 mod dicts;
 mod lists;
@@ -24,6 +26,8 @@ pub fn functions() -> Functions {
     semver::register(&mut f);
     date::register(&mut f);
     url::register(&mut f);
+    crypto::register(&mut f);
+    certs::register(&mut f);
     f.add("env", &[crate::Param::String], |_, a| {
         ok_s(std::env::var(arg_s(a, 0)).unwrap_or_default())
     });
