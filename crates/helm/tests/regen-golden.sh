@@ -19,10 +19,12 @@ if [[ ! -f charts/packaged-sub/charts/pkg-0.2.0.tgz ]]; then
   mkdir -p charts/packaged-sub/charts
   "$HELM" package charts/_sources/pkg -d charts/packaged-sub/charts >/dev/null
 fi
-if [[ ! -f archives/app-0.1.0.tgz ]]; then
-  mkdir -p archives
-  "$HELM" package charts/app -d archives >/dev/null
-fi
+for c in app globals; do
+  if [[ ! -f archives/$c-0.1.0.tgz ]]; then
+    mkdir -p archives
+    "$HELM" package "charts/$c" -d archives >/dev/null
+  fi
+done
 
 mkdir -p golden
 while read -r name chart release rest; do
