@@ -132,6 +132,9 @@ fn walk(
                 continue;
             }
             walk(&entry.path(), &rel, rules, out)?;
+        } else if ft.is_file() && name == ".git" {
+            // A submodule's `.git` is a file pointing into the parent repository: never content.
+            continue;
         } else if ft.is_file() && !rules.is_excluded(&rel, false) {
             out.push(rel);
         }

@@ -6,6 +6,7 @@
 //! - [`git`]: Git checkout of a branch, tag, semver range, ref name or commit, with auth.
 //! - [`ignore`]: `.sourceignore` and Flux's default excludes.
 //! - [`semver`]: Masterminds/semver v3 constraints.
+//! - [`testutil`]: a Git smart-HTTP server for tests and benchmarks.
 
 pub mod archive;
 pub mod fetch;
@@ -14,3 +15,4 @@ pub mod ignore;
 pub mod semver;
 pub mod server;
 pub mod storage;
+pub mod testutil;

@@ -179,20 +179,19 @@ async fn resolve_inner(opts: &CheckoutOptions) -> Result<CheckoutResult, GitErro
         }
         GitRef::Tag(t) => {
             let r = format!("refs/tags/{t}");
-            let refs = s.ls_remote(&[r.as_str()]).await?;
+            let peeled = format!("{r}^{{}}");
+            let refs = s.ls_remote(&[r.as_str(), peeled.as_str()]).await?;
             let c = find_ref(&refs, &r).ok_or_else(|| s.ref_not_found(t))?;
             Ok(CheckoutResult::new(t, &c))
         }
         GitRef::Name(n) => {
-            let refs = s.ls_remote(&[n.as_str()]).await?;
+            let peeled = format!("{n}^{{}}");
+            let refs = s.ls_remote(&[n.as_str(), peeled.as_str()]).await?;
             let c = find_ref(&refs, n).ok_or_else(|| s.ref_not_found(n))?;
             Ok(CheckoutResult::new(n, &c))
         }
         GitRef::Semver(c) => {
-            let (tag, _) = pick_semver_tag(&s, c).await?;
-            let r = format!("refs/tags/{tag}");
-            let refs = s.ls_remote(&[r.as_str()]).await?;
-            let commit = find_ref(&refs, &r).ok_or_else(|| s.ref_not_found(&tag))?;
+            let (tag, commit) = pick_semver_tag(&s, c).await?;
             Ok(CheckoutResult::new(&tag, &commit))
         }
     }
