@@ -33,11 +33,37 @@ use target::{Accumulator, Target};
 use transformers::{Transformer, nameref, vars};
 use types::SortOptions;
 
+/// Label `buildMetadata: [managedByLabel]` sets.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 /// Builds the kustomization in `dir`, reading nothing outside `source_root`; returns the
 /// objects in output order.
 pub fn build(fs: Arc<dyn FileSystem>, source_root: &Path, dir: &Path) -> Result<Vec<Value>, Error> {
     let ldr = Loader::new(fs, source_root, dir)?;
-    let top = Target::load(ldr)?;
+    let mut top = Target::load(ldr)?;
+    let meta = top.k.build_metadata.clone();
+    for m in &meta {
+        if ![
+            "originAnnotations",
+            "transformerAnnotations",
+            "managedByLabel",
+        ]
+        .contains(&m.as_str())
+        {
+            return Err(Error::InvalidKustomization {
+                path: top.file.clone(),
+                msg: format!("unknown buildMetadata option '{m}'"),
+            });
+        }
+    }
+    if meta.iter().any(|m| m == "transformerAnnotations") {
+        return Err(Error::Unsupported(
+            "buildMetadata option 'transformerAnnotations' is not supported yet".into(),
+        ));
+    }
+    if meta.iter().any(|m| m == "originAnnotations") {
+        top.origin = Some(String::new());
+    }
     let mut ra = top.accumulate(Accumulator::default())?;
     Transformer::Hash.apply(&mut ra.resources)?;
     nameref::apply(&mut ra.resources, &ra.config.name_reference)?;
@@ -48,6 +74,15 @@ pub fn build(fs: Arc<dyn FileSystem>, source_root: &Path, dir: &Path) -> Result<
         legacy_sort_options: None,
     });
     Transformer::Sort(sort).apply(&mut ra.resources)?;
+    if meta.iter().any(|m| m == "managedByLabel") {
+        // The version string kubectl's embedded kustomize reports.
+        for r in ra.resources.iter_mut() {
+            let mut labels = r.labels();
+            labels.retain(|(k, _)| k != MANAGED_BY);
+            labels.push((MANAGED_BY.to_string(), "kustomize-(devel)".to_string()));
+            r.set_meta_map("labels", labels);
+        }
+    }
     Ok(ra.resources.into_iter().map(|r| r.obj).collect())
 }
 

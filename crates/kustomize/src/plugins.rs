@@ -12,9 +12,7 @@ use crate::target::{Accumulator, Target};
 use crate::transformers::Transformer;
 use crate::transformers::namespace::{NamespaceSpec, SubjectsMode};
 use crate::transformers::patch::PatchSpec;
-use crate::types::{
-    FieldSpec, GeneratorArgs, Image, Replacement, Replica, Selector, SortOptions, StrMap,
-};
+use crate::types::{FieldSpec, GeneratorArgs, Image, Replacement, Replica, Selector, StrMap};
 
 /// Reads plugin configuration objects from inline YAML entries, files or directories.
 pub fn load_configs(t: &Target, entries: &[String], field: &str) -> Result<Vec<Value>, Error> {
@@ -191,13 +189,11 @@ pub fn transformer(t: &Target, cfg: Value) -> Result<Transformer, Error> {
         "ReplacementTransformer" => {
             Transformer::Replacements(field::<Vec<Replacement>>(&cfg, "replacements")?)
         }
-        "HashTransformer" => Transformer::Hash,
-        "SortOrderTransformer" => {
-            let o: Option<SortOptions> = field(&cfg, "sortOptions")?;
-            Transformer::Sort(o.unwrap_or(SortOptions {
-                order: "fifo".into(),
-                legacy_sort_options: None,
-            }))
+        // kustomize cannot load these two as `transformers:` entries either.
+        "SortOrderTransformer" | "HashTransformer" => {
+            return Err(Error::Unsupported(format!(
+                "unable to load builtin {kind}.builtin.[noGrp]"
+            )));
         }
         _ => return Err(unsupported(&cfg)),
     })

@@ -80,7 +80,18 @@ pub fn append_replace_or_merge(list: &mut Vec<Resource>, mut res: Resource) -> R
             match res.behavior {
                 Behavior::Replace => copy_merge_meta(&mut res, old),
                 Behavior::Merge => {
+                    // A merged object keeps the origin of the one it merges into.
+                    let origin = old
+                        .annotations()
+                        .into_iter()
+                        .find(|(k, _)| k == crate::target::ORIGIN_ANNOTATION);
                     copy_merge_meta(&mut res, old);
+                    if let Some((k, v)) = origin {
+                        let mut ann = res.annotations();
+                        ann.retain(|(x, _)| x != &k);
+                        ann.push((k, v));
+                        res.set_meta_map("annotations", ann);
+                    }
                     for field in ["data", "binaryData"] {
                         merge_data(&mut res, old, field);
                     }

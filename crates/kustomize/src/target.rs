@@ -56,6 +56,51 @@ pub struct Target {
     pub k: Kustomization,
     /// Which file it was read from.
     pub file: String,
+    /// With `buildMetadata: [originAnnotations]`: this directory relative to the top one.
+    pub origin: Option<String>,
+}
+
+/// Annotation recording where an object came from.
+pub const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+
+/// `filepath.Join` + `Clean` on slash paths, as kustomize joins origin paths.
+pub fn join_clean(a: &str, b: &str) -> String {
+    let joined = if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+fn set_annotation(r: &mut Resource, key: &str, value: &str, overwrite: bool) {
+    let mut ann = r.annotations();
+    if let Some(slot) = ann.iter_mut().find(|(k, _)| k == key) {
+        if overwrite {
+            slot.1 = value.to_string();
+        }
+    } else {
+        ann.push((key.to_string(), value.to_string()));
+    }
+    r.set_meta_map("annotations", ann);
 }
 
 impl Target {
@@ -91,7 +136,12 @@ impl Target {
                 "{path}: helmCharts are not supported: kustomize's Helm inflation needs the helm binary, which Flux does not allow; use a HelmRelease instead"
             )));
         }
-        Ok(Target { ldr, k, file })
+        Ok(Target {
+            ldr,
+            k,
+            file,
+            origin: None,
+        })
     }
 
     /// Builds the whole tree rooted here into an accumulator (kustomize's AccumulateTarget).
@@ -122,8 +172,9 @@ impl Target {
                 .ldr
                 .child(c)
                 .map_err(|e| e.context(format!("accumulating components: '{c}'")))?;
-            let sub = Target::load(child)
+            let mut sub = Target::load(child)
                 .map_err(|e| e.context(format!("accumulating components: '{c}'")))?;
+            sub.origin = self.origin.as_ref().map(|o| join_clean(o, c));
             if sub.k.kind != COMPONENT_KIND {
                 return Err(Error::transform(
                     "accumulating components",
@@ -179,8 +230,9 @@ impl Target {
                     .ldr
                     .child(p)
                     .map_err(|e| e.context(format!("accumulating resources from '{p}'")))?;
-                let sub = Target::load(child)
+                let mut sub = Target::load(child)
                     .map_err(|e| e.context(format!("accumulating resources from '{p}'")))?;
+                sub.origin = self.origin.as_ref().map(|o| join_clean(o, p));
                 if sub.k.kind == COMPONENT_KIND {
                     return Err(Error::transform(
                         "accumulating resources",
@@ -202,7 +254,13 @@ impl Target {
                 let text = self
                     .load_text(p)
                     .map_err(|e| e.context(format!("accumulating resources from '{p}'")))?;
-                let res = load::resources_from_text(&text, p)?;
+                let mut res = load::resources_from_text(&text, p)?;
+                if let Some(o) = &self.origin {
+                    let v = format!("path: {}\n", join_clean(o, p));
+                    for r in res.iter_mut() {
+                        set_annotation(r, ORIGIN_ANNOTATION, &v, true);
+                    }
+                }
                 resmap::append_all(&mut ra.resources, res)
                     .map_err(|e| e.context(format!("merging resources from '{p}'")))?;
             }
@@ -213,11 +271,27 @@ impl Target {
     fn run_generators(&self, ra: &mut Accumulator) -> Result<(), Error> {
         let global = self.k.generator_options.as_ref();
         let mut generated = Vec::new();
+        let configured_in = self.origin.as_ref().map(|o| join_clean(o, &self.file));
+        let stamp = |mut r: Resource, kind: &str| {
+            if let Some(ci) = &configured_in {
+                let v = format!(
+                    "configuredIn: {ci}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+                );
+                set_annotation(&mut r, ORIGIN_ANNOTATION, &v, false);
+            }
+            r
+        };
         for g in &self.k.config_map_generator {
-            generated.push(generators::generate(&self.ldr, g, global, false)?);
+            generated.push(stamp(
+                generators::generate(&self.ldr, g, global, false)?,
+                "ConfigMapGenerator",
+            ));
         }
         for g in &self.k.secret_generator {
-            generated.push(generators::generate(&self.ldr, g, global, true)?);
+            generated.push(stamp(
+                generators::generate(&self.ldr, g, global, true)?,
+                "SecretGenerator",
+            ));
         }
         for g in plugins::generators(self, &self.k.generators)? {
             generated.push(g);

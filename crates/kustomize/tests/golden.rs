@@ -123,6 +123,7 @@ mod corpus {
     #[test]
     fn golden_output_is_byte_identical() {
         let exceptions = listed("BYTE_EXCEPTIONS");
+        let known = known_failures();
         let mut bad = Vec::new();
         let mut fixed = Vec::new();
         let mut same = 0;
@@ -130,6 +131,9 @@ mod corpus {
             let Some(want) = &c.expected_text else {
                 continue;
             };
+            if known.iter().any(|(n, _)| n == &c.name) {
+                continue;
+            }
             let Ok(got) = kustomize::build_yaml(Arc::new(DiskFs), &c.root, &c.dir) else {
                 continue;
             };

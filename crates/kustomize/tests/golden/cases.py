@@ -1297,6 +1297,84 @@ case('combo-replicas-and-patch-order', {'kustomization.yaml': 'replicas:\n- name
 case('combo-many-bases', {'kustomization.yaml': 'resources:\n' + ''.join('- app%d\n' % i for i in range(5)), **{('app%d/kustomization.yaml' % i): 'namePrefix: a%d-\nresources:\n- ../shared\n' % i for i in range(5)}, 'shared/kustomization.yaml': 'resources:\n- cm.yaml\n- svc.yaml\n', 'shared/cm.yaml': CM, 'shared/svc.yaml': SERVICE})
 case('combo-base-namespace-overlay-patch', {'kustomization.yaml': 'resources:\n- base\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: web-config\n      namespace: inner\n    data:\n      key: patched\n', 'base/kustomization.yaml': 'namespace: inner\nresources:\n- cm.yaml\n', 'base/cm.yaml': CM})
 
+# ---------------------------------------------------------------- more edge cases
+case('buildmetadata-origin', {'kustomization.yaml': 'buildMetadata: [originAnnotations]\nresources:\n- cm.yaml\n- base\nconfigMapGenerator:\n- name: gen\n  literals:\n  - A=1\n', 'cm.yaml': CM, 'base/kustomization.yaml': 'resources:\n- svc.yaml\n', 'base/svc.yaml': SERVICE})
+case('buildmetadata-managedby', {'kustomization.yaml': 'buildMetadata: [managedByLabel]\nresources:\n- cm.yaml\n', 'cm.yaml': CM})
+case('buildmetadata-transformers', {'kustomization.yaml': 'buildMetadata: [transformerAnnotations]\nnamePrefix: p-\nresources:\n- cm.yaml\n', 'cm.yaml': CM})
+case('validators-field', {'kustomization.yaml': 'resources:\n- cm.yaml\nvalidators:\n- v.yaml\n', 'cm.yaml': CM, 'v.yaml': 'apiVersion: example.com/v1\nkind: Validator\nmetadata:\n  name: v\n'})
+case('generators-exec-plugin', {'kustomization.yaml': 'generators:\n- g.yaml\n', 'g.yaml': 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: g\n  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: example/gen:1\n'})
+case('patch-sm-merge-directive', {'kustomization.yaml': 'resources:\n- d.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        metadata:\n          labels:\n            $patch: replace\n            only: this\n', 'd.yaml': DEPLOY})
+case('patch-sm-primitive-list-merge', {'kustomization.yaml': 'resources:\n- a.yaml\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: Pod\n    metadata:\n      name: p\n      finalizers:\n      - two\n    spec:\n      containers:\n      - name: c\n        command: [new]\n', 'a.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  finalizers:\n  - one\nspec:\n  containers:\n  - name: c\n    image: busybox\n    command: [old]\n'})
+case('patch-sm-ports-by-containerport', {'kustomization.yaml': 'resources:\n- d.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          containers:\n          - name: web\n            ports:\n            - containerPort: 80\n              name: http\n            - containerPort: 9090\n              name: metrics\n', 'd.yaml': DEPLOY})
+case('patch-sm-empty-map-and-list', {'kustomization.yaml': 'resources:\n- d.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n      annotations: {}\n    spec:\n      template:\n        spec:\n          nodeSelector: {}\n          tolerations: []\n', 'd.yaml': DEPLOY})
+case('patch-sm-two-patches-same-target', {'kustomization.yaml': 'resources:\n- d.yaml\npatches:\n- path: p1.yaml\n- path: p2.yaml\n', 'd.yaml': DEPLOY, 'p1.yaml': PATCH_DEPLOY, 'p2.yaml': PATCH_DEPLOY.replace('replicas: 3', 'replicas: 5').replace('memory: 256Mi', 'cpu: 500m')})
+case('patch-json-regex-custom-resource', {'kustomization.yaml': 'resources:\n- w.yaml\npatches:\n- target:\n    group: example.com\n    version: v1\n    kind: Wid.*\n    name: gad.*\n  patch: |-\n    - op: add\n      path: /spec/items/1\n      value: inserted\n', 'w.yaml': WIDGET})
+case('patch-sm-in-base-then-overlay-prefix', {'kustomization.yaml': 'namePrefix: o-\nresources:\n- base\npatches:\n- path: p.yaml\n', 'base/kustomization.yaml': 'resources:\n- d.yaml\npatches:\n- path: p.yaml\n', 'base/d.yaml': DEPLOY, 'base/p.yaml': PATCH_DEPLOY, 'p.yaml': PATCH_DEPLOY.replace('replicas: 3', 'replicas: 9')})
+case('nameref-serviceaccount-namespace-in-crb', {'kustomization.yaml': 'namespace: newns\nresources:\n- all.yaml\n', 'all.yaml': '---\n'.join([SA, CRB.replace('  namespace: old\n', '  namespace: default\n'), CR])})
+case('nameref-configmap-in-role-resourcenames', {'kustomization.yaml': 'nameSuffix: -x\nresources:\n- all.yaml\n', 'all.yaml': '---\n'.join([CM, ROLE, CR.replace('- apiGroups: ["*"]\n  resources: ["*"]\n', '- apiGroups: [""]\n  resources: ["configmaps"]\n  resourceNames: ["web-config", "other"]\n')])})
+case('nameref-generated-secret-in-ingress-annotation', {'kustomization.yaml': 'resources:\n- i.yaml\nsecretGenerator:\n- name: basic-auth\n  literals:\n  - auth=x\n', 'i.yaml': INGRESS.replace('  name: web\n', '  name: web\n  annotations:\n    nginx.ingress.kubernetes.io/auth-secret: basic-auth\n', 1)})
+case('nameref-priorityclass-ingressclass', {'kustomization.yaml': 'namePrefix: p-\nresources:\n- a.yaml\n', 'a.yaml': k("""
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: high
+value: 1000
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: i
+spec:
+  ingressClassName: nginx
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  priorityClassName: high
+  containers:
+  - name: c
+    image: busybox
+""")})
+case('cmgen-merge-with-options', {'kustomization.yaml': 'resources:\n- base\nconfigMapGenerator:\n- name: app\n  behavior: merge\n  literals:\n  - B=2\n  options:\n    labels:\n      overlay: "true"\n    disableNameSuffixHash: true\n', 'base/kustomization.yaml': 'configMapGenerator:\n- name: app\n  literals:\n  - A=1\n  options:\n    annotations:\n      base: "true"\n'})
+case('cmgen-global-immutable', {'kustomization.yaml': 'generatorOptions:\n  immutable: true\nconfigMapGenerator:\n- name: a\n  literals:\n  - A=1\nsecretGenerator:\n- name: s\n  literals:\n  - B=2\n'})
+case('cmgen-file-key-with-dir', {'kustomization.yaml': 'configMapGenerator:\n- name: a\n  files:\n  - conf/app.ini\n', 'conf/app.ini': '[main]\nx=1\n'})
+case('cmgen-file-bad-equals', {'kustomization.yaml': 'configMapGenerator:\n- name: a\n  files:\n  - a=b=c\n'})
+case('cmgen-env-bom-and-spaces', {'kustomization.yaml': 'configMapGenerator:\n- name: a\n  envs:\n  - e.env\n', 'e.env': '\ufeffFIRST=1\n   INDENTED=2\n#c=3\nURL=http://x?a=b\n'})
+case('labels-cronjob-templates', {'kustomization.yaml': 'labels:\n- pairs:\n    t: v\n  includeTemplates: true\nresources:\n- c.yaml\n- j.yaml\n', 'c.yaml': CRONJOB, 'j.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n'})
+case('commonlabels-overrides-selector', {'kustomization.yaml': 'commonLabels:\n  app: changed\nresources:\n- a.yaml\n', 'a.yaml': DEPLOY + '---\n' + SERVICE})
+case('images-pod-and-name-regex-chars', {'kustomization.yaml': 'images:\n- name: docker.io/library/nginx\n  newName: mirror.local/nginx\n- name: busybox\n  digest: sha256:abc\nresources:\n- p.yaml\n', 'p.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  initContainers:\n  - name: i\n    image: busybox:latest\n  containers:\n  - name: c\n    image: docker.io/library/nginx:1.0\n  - name: d\n    image: docker.io/library/nginx\n'})
+case('replicas-two-entries', {'kustomization.yaml': 'replicas:\n- name: web\n  count: 4\n- name: db\n  count: 1\nresources:\n- a.yaml\n', 'a.yaml': DEPLOY + '---\n' + STS})
+case('namespace-and-generator-ns', {'kustomization.yaml': 'namespace: team\nconfigMapGenerator:\n- name: a\n  namespace: other\n  literals:\n  - A=1\n'})
+case('resources-crd-and-cr-sort', {'kustomization.yaml': 'resources:\n- w.yaml\n- crd.yaml\n- ns.yaml\n', 'w.yaml': WIDGET, 'crd.yaml': CRD, 'ns.yaml': NS})
+case('sort-transformer-via-transformers', {'kustomization.yaml': 'resources:\n- a.yaml\ntransformers:\n- s.yaml\n', 'a.yaml': '---\n'.join([SERVICE, CM, NS]), 's.yaml': 'apiVersion: builtin\nkind: SortOrderTransformer\nmetadata:\n  name: s\nsortOptions:\n  order: fifo\n'})
+case('transformers-directory', {'kustomization.yaml': 'resources:\n- cm.yaml\ntransformers:\n- tdir\n', 'cm.yaml': CM, 'tdir/kustomization.yaml': 'resources:\n- l.yaml\n', 'tdir/l.yaml': 'apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata:\n  name: a\nannotations:\n  from: dir\nfieldSpecs:\n- path: metadata/annotations\n  create: true\n'})
+case('replacements-source-in-base-target-overlay', {'kustomization.yaml': k("""
+resources:
+- base
+- svc.yaml
+replacements:
+- source:
+    kind: ConfigMap
+    name: web-config
+    fieldPath: metadata.name
+  targets:
+  - select:
+      kind: Service
+    fieldPaths:
+    - metadata.annotations.config
+    options:
+      create: true
+"""), 'base/kustomization.yaml': 'namePrefix: b-\nresources:\n- cm.yaml\n', 'base/cm.yaml': CM, 'svc.yaml': SERVICE})
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, (files, target) in CASES.items():
