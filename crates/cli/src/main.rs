@@ -1,5 +1,6 @@
 //! The `flux` binary: upstream Flux commands plus fluxrs' local mode.
 
+mod controllers_cmd;
 mod helm_cmd;
 mod install;
 mod kustomize_cmd;
@@ -31,6 +32,8 @@ enum Command {
     Kustomize(kustomize_cmd::KustomizeArgs),
     /// Helm engine commands.
     Helm(helm_cmd::HelmArgs),
+    /// Run the Flux controllers in this process (`--enable source,...`).
+    Controllers(controllers_cmd::ControllersArgs),
 }
 
 fn main() {
@@ -41,6 +44,7 @@ fn main() {
         Command::Local(args) => local::run(args),
         Command::Kustomize(args) => kustomize_cmd::run(args),
         Command::Helm(args) => helm_cmd::run(args),
+        Command::Controllers(args) => controllers_cmd::run(args),
     };
     if let Err(err) = result {
         // One readable line, as upstream: `✗ <message>`.

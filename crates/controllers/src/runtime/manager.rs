@@ -245,6 +245,12 @@ impl Manager {
             )
         });
 
+        info!(
+            metrics = %metrics_addr,
+            health = %health_addr,
+            storage = ?storage_addr,
+            "manager listening"
+        );
         let mut stop = rx.clone();
         let task = tokio::spawn(async move {
             if let Some(e) = &elector {

@@ -1,0 +1,109 @@
+//! `flux controllers`: runs the enabled Flux controllers in this process against the cluster the
+//! kubeconfig (or the in-cluster service account) names, with the upstream controllers' flags.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{ArgAction, Args};
+use controllers::runtime::logging::{self, LogEncoding};
+use controllers::runtime::manager::parse_listen_addr;
+use controllers::runtime::schedule::parse_go_duration;
+use controllers::{Manager, ManagerOptions};
+
+/// `flux controllers` arguments (names and defaults of Flux's controller flags).
+#[derive(Args)]
+pub struct ControllersArgs {
+    /// Controllers to run, comma-separated: source.
+    #[arg(long, value_delimiter = ',', default_value = "source")]
+    enable: Vec<String>,
+    /// The number of concurrent reconciles per controller.
+    #[arg(long, default_value_t = 2)]
+    concurrent: u16,
+    /// The interval at which failing dependencies are reevaluated.
+    #[arg(long, default_value = "30s")]
+    requeue_dependency: String,
+    /// The local storage path.
+    #[arg(long, default_value = "/data")]
+    storage_path: std::path::PathBuf,
+    /// The address the static file server binds to.
+    #[arg(long, default_value = ":9090")]
+    storage_addr: String,
+    /// The advertised address of the static file server (host[:port]); defaults to the bound one.
+    #[arg(long, default_value = "")]
+    storage_adv_addr: String,
+    /// The address the metric endpoint binds to.
+    #[arg(long, default_value = ":8080")]
+    metrics_addr: String,
+    /// The address the health endpoint binds to.
+    #[arg(long, default_value = ":9440")]
+    health_addr: String,
+    /// Log level: trace, debug, info, error.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Log encoding: json or console.
+    #[arg(long, default_value = "json")]
+    log_encoding: String,
+    /// Watch for resources in all namespaces (false: only the RUNTIME_NAMESPACE).
+    #[arg(long, num_args = 0..=1, default_value_t = true, default_missing_value = "true", action = ArgAction::Set)]
+    watch_all_namespaces: bool,
+    /// Watch for resources with matching labels, e.g. 'sharding.fluxcd.io/shard=shard1'.
+    #[arg(long, default_value = "")]
+    watch_label_selector: String,
+    /// Enable leader election for controller manager.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
+    leader_elect: bool,
+    /// The maximum number of artifacts to be kept in storage per object.
+    #[arg(long, default_value_t = 2)]
+    artifact_retention_records: usize,
+}
+
+/// Runs `flux controllers` until interrupted (SIGINT/SIGTERM) or leadership is lost.
+pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
+    let encoding: LogEncoding = args.log_encoding.parse()?;
+    logging::init(&args.log_level, encoding)?;
+    let requeue_dependency = parse_go_duration(&args.requeue_dependency)
+        .with_context(|| format!("parsing --requeue-dependency '{}'", args.requeue_dependency))?;
+    let options = ManagerOptions {
+        enable: args.enable.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        concurrent: args.concurrent,
+        requeue_dependency,
+        storage_path: args.storage_path,
+        storage_addr: parse_listen_addr(&args.storage_addr)?,
+        storage_adv_addr: (!args.storage_adv_addr.is_empty()).then_some(args.storage_adv_addr),
+        metrics_addr: parse_listen_addr(&args.metrics_addr)?,
+        health_addr: parse_listen_addr(&args.health_addr)?,
+        watch_all_namespaces: args.watch_all_namespaces,
+        watch_label_selector: (!args.watch_label_selector.is_empty()).then_some(args.watch_label_selector),
+        leader_elect: args.leader_elect,
+        artifact_retention_records: args.artifact_retention_records,
+        ..ManagerOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let client = Manager::default_client().await.context("loading kubeconfig or in-cluster config")?;
+        let manager = Manager::new(client, options)?.start().await?;
+        manager.wait(shutdown_signal()).await?;
+        // Let in-flight log lines and connections drain.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        anyhow::Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM (what Kubernetes sends on pod termination).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
