@@ -64,7 +64,12 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
     let requeue_dependency = parse_go_duration(&args.requeue_dependency)
         .with_context(|| format!("parsing --requeue-dependency '{}'", args.requeue_dependency))?;
     let options = ManagerOptions {
-        enable: args.enable.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        enable: args
+            .enable
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         concurrent: args.concurrent,
         requeue_dependency,
         storage_path: args.storage_path,
@@ -73,7 +78,8 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
         metrics_addr: parse_listen_addr(&args.metrics_addr)?,
         health_addr: parse_listen_addr(&args.health_addr)?,
         watch_all_namespaces: args.watch_all_namespaces,
-        watch_label_selector: (!args.watch_label_selector.is_empty()).then_some(args.watch_label_selector),
+        watch_label_selector: (!args.watch_label_selector.is_empty())
+            .then_some(args.watch_label_selector),
         leader_elect: args.leader_elect,
         artifact_retention_records: args.artifact_retention_records,
         ..ManagerOptions::default()
@@ -83,7 +89,9 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
-        let client = Manager::default_client().await.context("loading kubeconfig or in-cluster config")?;
+        let client = Manager::default_client()
+            .await
+            .context("loading kubeconfig or in-cluster config")?;
         let manager = Manager::new(client, options)?.start().await?;
         manager.wait(shutdown_signal()).await?;
         // Let in-flight log lines and connections drain.

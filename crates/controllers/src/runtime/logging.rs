@@ -211,6 +211,8 @@ where
                     .to_string(),
             ),
         );
+        // `msg` right after `ts`, as zap prints it; filled in from the event below.
+        line.insert("msg".into(), Value::String(String::new()));
         // Span fields, outermost first, so inner spans override outer ones.
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
@@ -226,7 +228,6 @@ where
         for (k, v) in fields {
             line.insert(k, v);
         }
-        line.entry("msg").or_insert(Value::String(String::new()));
         let mut text = Value::Object(line).to_string();
         text.push('\n');
         let mut w = self.make_writer.make_writer();
@@ -295,6 +296,8 @@ mod tests {
         assert_eq!(l["reconcileID"], "abc");
         assert_eq!(l["revision"], "main@sha1:0123");
         assert!(l["ts"].as_str().unwrap().ends_with('Z'));
+        let keys: Vec<&String> = l.as_object().unwrap().keys().collect();
+        assert_eq!(keys[..3], ["level", "ts", "msg"]);
     }
 
     #[test]
