@@ -9,7 +9,7 @@ use crate::YamlError;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Reads every document of a YAML stream; documents that are empty (or only comments, or
 /// an explicit `null`) are skipped, as kustomize skips them.
@@ -17,6 +17,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
     let mut r = Reader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
+        expanded: 0,
     };
     let mut docs = Vec::new();
     loop {
@@ -58,11 +59,33 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 
 struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their node counts.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes produced by aliases so far in this stream.
+    expanded: usize,
 }
 
 /// Deepest nesting accepted, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 256;
+/// Most nodes that aliases may produce in one stream, so hostile input cannot exhaust memory.
+const MAX_ALIAS_EXPANSION: usize = 1_000_000;
+
+fn node_count(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(node_count).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(node_count).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// A `<<` key merges only a mapping or a list of mappings; otherwise it is an ordinary key.
+fn is_mergeable(v: &Value) -> bool {
+    match v {
+        Value::Object(_) => true,
+        Value::Array(items) => items.iter().all(Value::is_object),
+        _ => false,
+    }
+}
 
 impl<'a> Reader<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
@@ -93,14 +116,22 @@ impl<'a> Reader<'a> {
                 self.remember(anchor, &v);
                 Ok(v)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| YamlError::Syntax {
-                    line: span.start.line(),
+            Event::Alias(id) => {
+                let line = span.start.line();
+                let (v, size) = self.anchors.get(&id).ok_or_else(|| YamlError::Syntax {
+                    line,
                     message: "unknown anchor".into(),
-                }),
+                })?;
+                // Aliases of aliases can blow up exponentially ("billion laughs"): cap the total.
+                self.expanded += size;
+                if self.expanded > MAX_ALIAS_EXPANSION {
+                    return Err(YamlError::Syntax {
+                        line,
+                        message: "aliases expand to too many nodes".into(),
+                    });
+                }
+                Ok(v.clone())
+            }
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -116,7 +147,7 @@ impl<'a> Reader<'a> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut map = Map::new();
-                let mut explicit: Vec<String> = Vec::new();
+                let mut explicit: HashSet<String> = HashSet::new();
                 loop {
                     let (ev, kspan) = self.next()?;
                     if matches!(ev, Event::MappingEnd) {
@@ -127,8 +158,8 @@ impl<'a> Reader<'a> {
                     let key = self.node_at(ev, kspan, depth + 1)?;
                     let (vev, vspan) = self.next()?;
                     let value = self.node_at(vev, vspan, depth + 1)?;
-                    if is_merge {
-                        merge_into(&mut map, &explicit, value, kspan.start.line())?;
+                    if is_merge && is_mergeable(&value) {
+                        merge_into(&mut map, &explicit, value);
                         continue;
                     }
                     let key = key_string(key);
@@ -138,7 +169,7 @@ impl<'a> Reader<'a> {
                             message: format!("mapping key {key:?} already defined"),
                         });
                     }
-                    explicit.push(key.clone());
+                    explicit.insert(key.clone());
                     map.insert(key, value);
                 }
                 let v = Value::Object(map);
@@ -154,49 +185,35 @@ impl<'a> Reader<'a> {
 
     fn remember(&mut self, anchor: usize, v: &Value) {
         if anchor != 0 {
-            self.anchors.insert(anchor, v.clone());
+            self.anchors.insert(anchor, (v.clone(), node_count(v)));
         }
     }
 }
 
 /// `<<: *base` or `<<: [*a, *b]`: keys not given explicitly are taken from the merged maps,
 /// earlier maps winning over later ones.
-fn merge_into(
-    map: &mut Map<String, Value>,
-    explicit: &[String],
-    value: Value,
-    line: usize,
-) -> Result<(), YamlError> {
+fn merge_into(map: &mut Map<String, Value>, explicit: &HashSet<String>, value: Value) {
     let sources = match value {
         Value::Object(m) => vec![m],
         Value::Array(items) => items
             .into_iter()
-            .map(|i| match i {
-                Value::Object(m) => Ok(m),
-                _ => Err(YamlError::Syntax {
-                    line,
-                    message: "merge key value is not a mapping".into(),
-                }),
+            .filter_map(|i| match i {
+                Value::Object(m) => Some(m),
+                _ => None,
             })
-            .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(YamlError::Syntax {
-                line,
-                message: "merge key value is not a mapping".into(),
-            });
-        }
+            .collect(),
+        _ => Vec::new(),
     };
-    let mut merged_here: Vec<String> = Vec::new();
+    let mut merged_here: HashSet<String> = HashSet::new();
     for m in sources {
         for (k, v) in m {
             if explicit.contains(&k) || merged_here.contains(&k) {
                 continue;
             }
-            merged_here.push(k.clone());
+            merged_here.insert(k.clone());
             map.insert(k, v);
         }
     }
-    Ok(())
 }
 
 /// Map keys become strings, as they do when kustomize converts objects to JSON.

@@ -58,12 +58,45 @@ fn digit_run(s: &[char], i: usize) -> (i64, usize) {
     (n, j)
 }
 
+/// Sorts `items` by go-yaml's key order. The order is not a total order for some odd keys, so
+/// this never relies on one: small slices use insertion sort exactly as Go's `sort.Sort` does,
+/// larger ones a merge sort (the same result whenever the order is consistent).
+pub(crate) fn sort_by_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
+    sort_dyn(items, &key);
+}
+
+fn sort_dyn<T>(items: &mut Vec<T>, key: &dyn Fn(&T) -> &str) {
+    if items.len() <= 12 {
+        for i in 1..items.len() {
+            let mut j = i;
+            while j > 0 && key_less(key(&items[j]), key(&items[j - 1])) {
+                items.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let right = items.split_off(items.len() / 2);
+    let mut left = std::mem::take(items);
+    let mut right = right;
+    sort_dyn(&mut left, key);
+    sort_dyn(&mut right, key);
+    let mut r = right.into_iter().peekable();
+    for l in left {
+        while let Some(x) = r.next_if(|x| key_less(key(x), key(&l))) {
+            items.push(x);
+        }
+        items.push(l);
+    }
+    items.extend(r);
+}
+
 /// Reorders every map in `value` (recursively) into go-yaml's key order.
 pub fn sort_keys(value: &mut Value) {
     match value {
         Value::Object(m) => {
             let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
-            entries.sort_by(|a, b| key_cmp(&a.0, &b.0));
+            sort_by_key(&mut entries, |e| e.0.as_str());
             for (_, v) in &mut entries {
                 sort_keys(v);
             }
@@ -98,5 +131,18 @@ mod tests {
         for (a, b, want) in cases {
             assert_eq!(key_cmp(a, b), want, "{a:?} vs {b:?}");
         }
+    }
+
+    #[test]
+    fn inconsistent_order_does_not_panic_and_matches_go_insertion_sort() {
+        // "1" < "01" < "0a" < "1": go-yaml's order has cycles.
+        let mut keys = vec!["0a", "01", "1"];
+        super::sort_by_key(&mut keys, |k| k);
+        assert_eq!(keys, ["01", "0a", "1"]);
+        let mut many: Vec<String> = (0..200)
+            .map(|i| format!("{}{}", ["0a", "01", "1", "a"][i % 4], i % 7))
+            .collect();
+        super::sort_by_key(&mut many, |k| k.as_str());
+        assert_eq!(many.len(), 200);
     }
 }

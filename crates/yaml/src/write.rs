@@ -9,7 +9,6 @@
 //! indentation indicator when the text starts with a space); long plain and quoted scalars folded
 //! at spaces past column 80.
 
-use crate::sort::key_cmp;
 use serde_json::{Map, Number, Value};
 
 /// Line width past which the emitter folds scalars at spaces.
@@ -126,7 +125,7 @@ impl Emitter {
     fn entries<'a>(&self, m: &'a Map<String, Value>) -> Vec<(&'a String, &'a Value)> {
         let mut entries: Vec<(&String, &Value)> = m.iter().collect();
         if self.order == KeyOrder::Sorted {
-            entries.sort_by(|a, b| key_cmp(a.0, b.0));
+            crate::sort::sort_by_key(&mut entries, |e| e.0.as_str());
         }
         entries
     }
@@ -462,6 +461,11 @@ fn analyze(s: &str) -> Analysis {
 
 /// The style go-yaml picks for a string (as a key when `simple_key`).
 fn string_style(s: &str, simple_key: bool) -> Style {
+    // go-yaml writes NEL/LS/PS raw, as line breaks YAML 1.2 readers do not recognise; escaping
+    // them keeps the text readable back as the same string (kustomize's output differs here).
+    if s.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return Style::Double;
+    }
     let a = analyze(s);
     let mut style = if s.contains('\n') {
         Style::Literal

@@ -131,3 +131,144 @@ fn first_difference(want: &str, got: &str) -> String {
         &g[from..(i + 3).min(g.len())]
     )
 }
+
+/// Values equal up to number representation (kustomize prints `1.0` as `1`).
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A small deterministic generator (xorshift), so the mutation test needs no dependency and
+/// every run checks the same inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    const PIECES: &[&str] = &[
+        ":",
+        "-",
+        "- ",
+        "? ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "#",
+        "&a ",
+        "*a",
+        "!",
+        "|",
+        ">",
+        "'",
+        "\"",
+        "%",
+        "@",
+        "`",
+        ",",
+        " ",
+        "\n",
+        "\t",
+        "0",
+        "1.5",
+        "~",
+        ".",
+        "<<: ",
+        "yes",
+        "null",
+        "\\",
+        "é",
+        "🚀",
+        "---\n",
+        "|-\n  x\n",
+    ];
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(chars.len() + 1);
+        match rng.below(5) {
+            0 if at < chars.len() => {
+                chars.remove(at);
+            }
+            1 => {
+                let piece = PIECES[rng.below(PIECES.len())];
+                for (i, c) in piece.chars().enumerate() {
+                    chars.insert(at + i, c);
+                }
+            }
+            2 => chars.truncate(at),
+            3 if !chars.is_empty() => {
+                let from = rng.below(chars.len());
+                let len = rng.below(40).min(chars.len() - from);
+                let copy: Vec<char> = chars[from..from + len].to_vec();
+                for (i, c) in copy.into_iter().enumerate() {
+                    chars.insert(at + i, c);
+                }
+            }
+            _ => {}
+        }
+    }
+    chars.into_iter().collect()
+}
+
+#[test]
+fn mutated_inputs_round_trip() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let inputs: Vec<String> = cases().into_iter().map(|(_, input, _)| input).collect();
+    let (mut parsed, mut total) = (0, 0);
+    for _ in 0..6000 {
+        let pick = rng.below(inputs.len());
+        let text = mutate(&mut rng, &inputs[pick]);
+        total += 1;
+        let Ok(docs) = yaml::parse_documents(&text) else {
+            continue;
+        };
+        parsed += 1;
+        let written = yaml::to_multi_doc_string(&docs);
+        let again = yaml::parse_documents(&written).unwrap_or_else(|e| {
+            panic!("our output does not parse ({e}):\n{written}\nfrom input:\n{text}")
+        });
+        assert!(
+            docs.len() == again.len() && docs.iter().zip(&again).all(|(a, b)| same(a, b)),
+            "round trip changed the values.\ninput:\n{text}\nwritten:\n{written}"
+        );
+    }
+    // The property must actually have been exercised on many inputs.
+    assert!(
+        parsed > total / 10,
+        "only {parsed} of {total} mutants parsed"
+    );
+}
+
+#[test]
+fn alias_bombs_are_refused() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let err = yaml::parse_documents(&text).expect_err("billion laughs");
+    assert!(err.to_string().contains("too many nodes"), "{err}");
+    let deep = "[".repeat(10_000);
+    assert!(yaml::parse_documents(&deep).is_err());
+}
