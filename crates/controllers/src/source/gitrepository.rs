@@ -407,15 +407,19 @@ impl Reconciler {
         };
         let mut auth = ::source::git::GitAuth::default();
         if let Some(sr) = &obj.spec.secret_ref {
-            let secrets: Api<Secret> = Api::namespaced(self.ctx.shared.client.clone(), &namespace);
-            let secret = match secrets.get(&sr.name).await {
-                Ok(s) => s,
+            let data = match self.secret_data(&namespace, &sr.name, redactor).await {
+                Ok(d) => d,
+                Err(msg) => {
+                    return Err(fail(
+                        status,
+                        ReconcileError::transient(reason::AUTHENTICATION_FAILED, msg),
+                    ));
+                }
+            };
+            auth = match git::auth(&url, &format!("{namespace}/{}", sr.name), &data) {
+                Ok(a) => a,
                 Err(e) => {
-                    let detail = match &e {
-                        kube::Error::Api(s) => s.message.clone(),
-                        other => other.to_string(),
-                    };
-                    let msg = format!("failed to get secret '{namespace}/{}': {detail}", sr.name);
+                    let msg = format!("failed to configure authentication options: {e}");
                     return Err(fail(
                         status,
                         ReconcileError::transient(
@@ -425,11 +429,25 @@ impl Reconciler {
                     ));
                 }
             };
-            let data = git::secret_data(&secret, redactor);
-            auth = match git::auth(&url, &format!("{namespace}/{}", sr.name), &data) {
-                Ok(a) => a,
+        }
+        let mut proxy = None;
+        if let Some(pr) = &obj.spec.proxy_secret_ref {
+            let data = match self.secret_data(&namespace, &pr.name, redactor).await {
+                Ok(d) => d,
+                Err(msg) => {
+                    return Err(fail(
+                        status,
+                        ReconcileError::transient(reason::AUTHENTICATION_FAILED, msg),
+                    ));
+                }
+            };
+            proxy = match ::source::git::ProxyOptions::from_secret_data(
+                &format!("{namespace}/{}", pr.name),
+                &data,
+            ) {
+                Ok(p) => Some(p),
                 Err(e) => {
-                    let msg = format!("failed to configure authentication options: {e}");
+                    let msg = format!("failed to configure proxy options: {e}");
                     return Err(fail(
                         status,
                         ReconcileError::transient(
@@ -455,7 +473,7 @@ impl Reconciler {
             recurse_submodules: obj.spec.recurse_submodules.unwrap_or(false),
             timeout,
             allow_file_urls: self.ctx.shared.options.allow_file_urls,
-            ..Default::default()
+            proxy,
         };
         let git_failed = |status: &mut GitRepositoryStatus, e: &::source::git::GitError| {
             let (reason, terminal) = git::classify(e);
@@ -530,6 +548,29 @@ impl Reconciler {
             );
         }
         Ok(commit)
+    }
+
+    /// Reads a Secret of the object's namespace; every value is remembered by `redactor`. The
+    /// error is Flux's message for a missing Secret.
+    async fn secret_data(
+        &self,
+        namespace: &str,
+        name: &str,
+        redactor: &mut Redactor,
+    ) -> Result<BTreeMap<String, Vec<u8>>, String> {
+        let secrets: Api<Secret> = Api::namespaced(self.ctx.shared.client.clone(), namespace);
+        match secrets.get(name).await {
+            Ok(s) => Ok(git::secret_data(&s, redactor)),
+            Err(e) => {
+                let detail = match &e {
+                    kube::Error::Api(s) => s.message.clone(),
+                    other => other.to_string(),
+                };
+                Err(redactor.apply(&format!(
+                    "failed to get secret '{namespace}/{name}': {detail}"
+                )))
+            }
+        }
     }
 
     /// Include step: copy the artifacts of other GitRepositories into the checkout.

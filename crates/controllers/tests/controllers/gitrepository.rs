@@ -309,9 +309,23 @@ async fn ready_new_commit_unchanged_and_delete() -> Result<()> {
             |e| e.message.as_deref() == Some("stored artifact for commit 'add extra manifest'")
         )
     );
-    // The previous artifact is kept (retention 2), both files are in storage.
+    // Retention: the current artifact and one previous are kept (Flux's default of 2 records).
     let dir = w.storage.path().join(format!("gitrepository/{}/app", w.ns));
     assert!(dir.join(format!("{second}.tar.gz")).is_file());
+    assert!(dir.join(format!("{head}.tar.gz")).is_file());
+    let third = repo.commit(&[("deploy/third.yaml", "kind: Service\n")], "third")?;
+    w.request_reconcile("app").await?;
+    // The storage step of the next reconcile collects what exceeds the retention.
+    w.request_reconcile("app").await?;
+    let mut stored: Vec<String> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tar.gz"))
+        .collect();
+    stored.sort();
+    let mut want = vec![format!("{second}.tar.gz"), format!("{third}.tar.gz")];
+    want.sort();
+    assert_eq!(stored, want, "garbage collection keeps two records");
 
     // Delete: finalizer handled, object gone, artifacts garbage-collected.
     w.repos.delete("app", &DeleteParams::default()).await?;
@@ -402,6 +416,37 @@ async fn failures_report_flux_reasons() -> Result<()> {
     assert_eq!(stalled.status, "True");
     assert!(cond(&obj, "Reconciling").is_none());
     assert_eq!(obj.status.as_ref().unwrap().observed_generation, Some(1));
+    // Terminal: no retries until the spec changes (the retry delay in tests is 200ms..2s).
+    let warnings = |evs: Vec<Event>| {
+        evs.iter()
+            .filter(|e| e.type_.as_deref() == Some("Warning"))
+            .map(|e| e.count.unwrap_or(1))
+            .sum::<i32>()
+    };
+    let before = warnings(w.events("bad-semver").await?);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        warnings(w.events("bad-semver").await?),
+        before,
+        "a stalled object is not retried"
+    );
+    // A spec change un-stalls it.
+    let patch = json!({"spec": {"ref": {"semver": ">=1.0.0", "branch": null}}});
+    w.repos
+        .patch("bad-semver", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let repos = w.repos.clone();
+    eventually(WAIT, || {
+        let repos = repos.clone();
+        async move {
+            let o = repos.get("bad-semver").await?;
+            Ok(o.metadata.generation == Some(2)
+                && cond(&o, "Stalled").is_none()
+                && cond(&o, "FetchFailed").is_some())
+        }
+    })
+    .await
+    .context("spec change retries a stalled object (now: no tag matches)")?;
 
     // Warning events carry the failure reason.
     let events = w.events("missing-secret").await?;
@@ -475,6 +520,39 @@ async fn credentials_never_leak() -> Result<()> {
     for name in ["basic-ok", "basic-bad", "bearer-ok", "url-creds"] {
         texts.push(serde_json::to_string(&w.events(name).await?)?);
     }
+    // Logs: Flux's keys on the failure line, and no secret anywhere (debug level included).
+    let logs = harness::logs();
+    let lines = logs.lines();
+    let failure = lines
+        .iter()
+        .find(|l| l["name"] == "basic-bad" && l["level"] == "error")
+        .context("error log line for basic-bad")?;
+    assert_eq!(failure["msg"], "Reconciler error");
+    assert_eq!(failure["controllerGroup"], "source.toolkit.fluxcd.io");
+    assert_eq!(failure["controllerKind"], "GitRepository");
+    assert_eq!(failure["namespace"], w.ns.as_str());
+    assert!(
+        failure["reconcileID"]
+            .as_str()
+            .is_some_and(|s| s.len() == 36)
+    );
+    assert!(
+        failure["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("failed to checkout and determine revision"))
+    );
+    let ok = lines
+        .iter()
+        .find(|l| {
+            l["name"] == "basic-ok" && l["msg"] == "stored artifact for commit 'initial commit'"
+        })
+        .context("info log line for basic-ok")?;
+    assert!(
+        ok["revision"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("main@sha1:"))
+    );
+    texts.push(logs.text());
     for t in &texts {
         for secret in [
             "correct-horse-battery",

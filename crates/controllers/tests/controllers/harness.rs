@@ -57,6 +57,7 @@ pub fn server() -> &'static Server {
 
 /// A client for the shared server (installs the CRDs on first use).
 pub async fn client() -> Result<Client> {
+    logs();
     let srv = server();
     let kc = Kubeconfig::from_yaml(&srv.kubeconfig).context("parsing kubeconfig")?;
     let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
@@ -82,6 +83,63 @@ async fn install_crds(client: &Client) -> Result<()> {
     .await
     .context("GitRepository API served")?;
     Ok(())
+}
+
+/// Captured JSON log lines of every manager in this test process (installed once, globally).
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+impl LogBuffer {
+    /// Everything logged so far, one parsed JSON object per line.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+    /// Everything logged so far, raw.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+/// Installs the runtime's JSON log layer (debug level) into a shared buffer, once.
+pub fn logs() -> &'static LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        use tracing_subscriber::Layer;
+        use tracing_subscriber::layer::SubscriberExt;
+        let buf = LogBuffer::default();
+        let layer = controllers::runtime::logging::JsonLayer::new(buf.clone()).with_filter(
+            controllers::runtime::logging::filter(tracing::level_filters::LevelFilter::DEBUG),
+        );
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
+        buf
+    })
 }
 
 /// Creates a fresh namespace.

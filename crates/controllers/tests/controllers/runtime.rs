@@ -116,3 +116,64 @@ async fn leader_election_hands_over() -> Result<()> {
     second.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_selector_and_interval() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo("sel", &[("a.yaml", "a: 1\n")])?;
+    let client = harness::client().await?;
+    let ns = harness::namespace(&client).await?;
+    let storage = tempfile::tempdir()?;
+    let mut opts = harness::options(&ns, storage.path());
+    opts.watch_label_selector = Some("sharding.fluxcd.io/shard=a".into());
+    let mgr = harness::manager(&client, opts).await?;
+    let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns);
+    let spec = GitRepositorySpec {
+        url: git.url("sel"),
+        interval: "1s".into(),
+        r#ref: Some(api::source::GitRepositoryRef {
+            branch: Some("main".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut mine = GitRepository::new("mine", spec.clone());
+    mine.metadata.labels = Some([("sharding.fluxcd.io/shard".to_string(), "a".to_string())].into());
+    repos.create(&PostParams::default(), &mine).await?;
+    repos
+        .create(&PostParams::default(), &GitRepository::new("other", spec))
+        .await?;
+
+    let revision = |name: &'static str| {
+        let repos = repos.clone();
+        async move {
+            let o = repos.get(name).await?;
+            anyhow::Ok(o.status.and_then(|s| s.artifact).map(|a| a.revision))
+        }
+    };
+    let first = wait_for(Duration::from_secs(30), || revision("mine")).await?;
+    // The interval alone (1s) picks up a new commit: no annotation, no spec change.
+    let next = repo.commit(&[("b.yaml", "b: 1\n")], "second")?;
+    let want = format!("main@sha1:{next}");
+    let got = wait_for(Duration::from_secs(30), || {
+        let want = want.clone();
+        let rev = revision("mine");
+        async move { Ok(rev.await?.filter(|r| *r == want)) }
+    })
+    .await
+    .context("periodic reconcile")?;
+    assert_ne!(got, first);
+    // The object outside the shard was never touched.
+    let other = repos.get("other").await?;
+    assert!(
+        other
+            .status
+            .as_ref()
+            .is_none_or(|s| s.conditions.is_empty()),
+        "{:?}",
+        other.status
+    );
+    assert!(other.metadata.finalizers.is_none_or(|f| f.is_empty()));
+    mgr.shutdown().await?;
+    Ok(())
+}
