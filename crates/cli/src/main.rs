@@ -1,10 +1,23 @@
 //! The `flux` binary: upstream Flux commands plus fluxrs' local mode.
 
+mod check;
+mod cluster;
+mod completion;
 mod controllers_cmd;
+mod create;
+mod delete;
+mod events;
+mod export;
+mod get;
 mod helm_cmd;
 mod install;
+mod kinds;
 mod kustomize_cmd;
 mod local;
+mod output;
+mod reconcile;
+mod suspend;
+mod tree;
 mod version;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +47,28 @@ enum Command {
     Helm(helm_cmd::HelmArgs),
     /// Run the Flux controllers in this process (`--enable source,...`).
     Controllers(controllers_cmd::ControllersArgs),
+    /// Get the resources and their status.
+    Get(get::GetArgs),
+    /// Reconcile sources and resources.
+    Reconcile(reconcile::ReconcileArgs),
+    /// Suspend resources.
+    Suspend(suspend::SuspendArgs),
+    /// Resume suspended resources.
+    Resume(suspend::ResumeArgs),
+    /// Create or update sources and resources.
+    Create(create::CreateArgs),
+    /// Delete sources and resources.
+    Delete(delete::DeleteArgs),
+    /// Export resources in YAML format.
+    Export(export::ExportArgs),
+    /// Print the resources reconciled by Flux.
+    Tree(tree::TreeArgs),
+    /// Display Kubernetes events for Flux resources.
+    Events(events::EventsArgs),
+    /// Check requirements and installation.
+    Check(check::CheckArgs),
+    /// Generates completion scripts for various shells.
+    Completion(completion::CompletionArgs),
 }
 
 fn main() {
@@ -45,6 +80,19 @@ fn main() {
         Command::Kustomize(args) => kustomize_cmd::run(args),
         Command::Helm(args) => helm_cmd::run(args),
         Command::Controllers(args) => controllers_cmd::run(args),
+        Command::Get(args) => get::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Suspend(args) => suspend::suspend(args),
+        Command::Resume(args) => suspend::resume(args),
+        Command::Create(args) => create::run(args),
+        Command::Delete(args) => delete::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Tree(args) => tree::run(args),
+        Command::Events(args) => events::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Completion(args) => {
+            completion::run(args, <Cli as clap::CommandFactory>::command())
+        }
     };
     if let Err(err) = result {
         // One readable line, as upstream: `✗ <message>`.

@@ -1,0 +1,256 @@
+//! Connection to the cluster for the everyday commands: the global kubeconfig flags, the kube-rs
+//! client, readable one-line errors, Go-style durations and the async runtime.
+
+use clap::Args;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags every cluster command takes (upstream's persistent root flags).
+#[derive(Args, Clone, Debug)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The namespace scope for this operation.
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        env = "FLUX_SYSTEM_NAMESPACE",
+        default_value = "flux-system"
+    )]
+    pub namespace: String,
+    /// Timeout for this operation.
+    #[arg(long, global = true, default_value = "5m0s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// A connected client plus the flags it came from.
+pub struct Cluster {
+    /// The kube-rs client.
+    pub client: kube::Client,
+    /// Namespace from `-n`.
+    pub namespace: String,
+    /// Overall deadline from `--timeout`.
+    pub timeout: Duration,
+    /// Server URL, for error messages.
+    pub url: String,
+}
+
+impl KubeArgs {
+    /// Builds a client from `--kubeconfig`/`--context` (or `$KUBECONFIG`, `~/.kube/config`,
+    /// in-cluster config, as kubectl does).
+    pub async fn connect(&self) -> anyhow::Result<Cluster> {
+        let opts = KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
+        let config = if let Some(path) = &self.kubeconfig {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| anyhow::anyhow!("reading kubeconfig {}: {}", path.display(), e))?;
+            kube::Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading kubeconfig {}: {}", path.display(), e))?
+        } else if self.context.is_some() {
+            kube::Config::from_kubeconfig(&opts)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading kubeconfig: {e}"))?
+        } else {
+            kube::Config::infer()
+                .await
+                .map_err(|e| anyhow::anyhow!("loading kubeconfig: {e}"))?
+        };
+        let url = config.cluster_url.to_string();
+        let url = url.trim_end_matches('/').to_string();
+        let client = kube::Client::try_from(config)
+            .map_err(|e| anyhow::anyhow!("creating the Kubernetes client: {}", root_cause(&e)))?;
+        Ok(Cluster {
+            client,
+            namespace: self.namespace.clone(),
+            timeout: self.timeout,
+            url,
+        })
+    }
+}
+
+impl Cluster {
+    /// Turns a client error into one readable line: the API server's own message for API
+    /// errors (as kubectl and upstream flux print them), the root cause for transport errors.
+    pub fn err(&self, e: kube::Error) -> anyhow::Error {
+        match e {
+            kube::Error::Api(status) => {
+                if status.message.is_empty() {
+                    anyhow::anyhow!("{} (HTTP {})", status.reason, status.code)
+                } else {
+                    anyhow::anyhow!("{}", status.message)
+                }
+            }
+            other => anyhow::anyhow!(
+                "unable to reach the Kubernetes API server at {}: {}",
+                self.url,
+                root_cause(&other)
+            ),
+        }
+    }
+}
+
+/// Whether an error is the API's 404.
+pub fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// The innermost message of an error chain (the useful part of transport errors).
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Runs a future on a fresh multi-threaded runtime (the commands are otherwise synchronous).
+pub fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    rt.block_on(f)
+}
+
+/// Parses a Go duration (`1m`, `1m30s`, `1.5h`, `500ms`), as upstream's flags accept.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration \"{s}\"");
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut total = 0f64;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        if start == i {
+            return Err(bad());
+        }
+        let num: f64 = s[start..i].parse().map_err(|_| bad())?;
+        let ustart = i;
+        while i < b.len() && !(b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        let nanos = match &s[ustart..i] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        total += num * nanos;
+    }
+    Ok(Duration::from_nanos(total.round() as u64))
+}
+
+/// Formats a duration as Go's `time.Duration.String()` does (`1m0s`, `1h30m0s`, `500ms`).
+pub fn format_go_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    if nanos < 1_000_000_000 {
+        // Sub-second values use the largest unit that keeps an integer part.
+        let (unit, div) = if nanos < 1_000 {
+            ("ns", 1u128)
+        } else if nanos < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        return format!("{}{}", trim_fraction(nanos, div), unit);
+    }
+    let total_secs = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000;
+    let h = total_secs / 3600;
+    let m = (total_secs % 3600) / 60;
+    let s = total_secs % 60;
+    let secs = trim_fraction(s * 1_000_000_000 + frac, 1_000_000_000);
+    if h > 0 {
+        format!("{h}h{m}m{secs}s")
+    } else if m > 0 {
+        format!("{m}m{secs}s")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// `value / div` as a decimal with trailing zeros removed.
+fn trim_fraction(value: u128, div: u128) -> String {
+    let int = value / div;
+    let frac = value % div;
+    if frac == 0 {
+        return int.to_string();
+    }
+    let width = div.to_string().len() - 1;
+    let digits = format!("{frac:0width$}");
+    format!("{int}.{}", digits.trim_end_matches('0'))
+}
+
+/// Re-spells a duration string the way a Go round trip through `metav1.Duration` prints it
+/// (`5m` → `5m0s`); leaves anything unparsable alone.
+pub fn normalize_duration(s: &str) -> String {
+    match parse_duration(s) {
+        Ok(d) => format_go_duration(d),
+        Err(_) => s.to_string(),
+    }
+}
+
+/// The current time as RFC 3339 with nanoseconds (Go's `time.RFC3339Nano`).
+pub fn now_rfc3339() -> String {
+    now_timestamp().to_string()
+}
+
+/// The current time.
+pub fn now_timestamp() -> k8s_openapi::jiff::Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    k8s_openapi::jiff::Timestamp::new(d.as_secs() as i64, d.subsec_nanos() as i32)
+        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations_round_trip_as_go_prints_them() {
+        for (input, want) in [
+            ("1m", "1m0s"),
+            ("60s", "1m0s"),
+            ("5m", "5m0s"),
+            ("1h", "1h0m0s"),
+            ("90m", "1h30m0s"),
+            ("2m30s", "2m30s"),
+            ("1.5s", "1.5s"),
+            ("500ms", "500ms"),
+            ("10h0m0s", "10h0m0s"),
+            ("0", "0s"),
+        ] {
+            assert_eq!(normalize_duration(input), want, "{input}");
+        }
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("m").is_err());
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+    }
+}
