@@ -1195,12 +1195,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 let (n, ok, na) = int_from_arg(args, arg_num);
                 arg_num = na;
                 if n < 0 || !ok {
+                    // Go: negative precisions make no sense and count as missing.
                     p.f.prec = None;
+                    p.buf.push_str("%!(BADPREC)");
                 } else {
                     p.f.prec = Some(n as usize);
-                }
-                if !ok {
-                    p.buf.push_str("%!(BADPREC)");
                 }
                 after_index = false;
             } else {
@@ -1254,4 +1253,53 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         p.buf.push(')');
     }
     p.buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_float_matches_strconv() {
+        let cases = [
+            (1e6, 'g', -1, "1e+06"),
+            (123456.0, 'g', -1, "123456"),
+            (0.0001, 'g', -1, "0.0001"),
+            (0.00001, 'g', -1, "1e-05"),
+            (1234.5678, 'e', 2, "1.23e+03"),
+            (2.5, 'f', 0, "2"),
+            (-0.0, 'g', -1, "-0"),
+            (100.0, 'g', 2, "1e+02"),
+            (0.1, 'f', -1, "0.1"),
+        ];
+        for (v, f, p, want) in cases {
+            assert_eq!(format_float(v, f, p), want, "{v} {f} {p}");
+        }
+    }
+
+    #[test]
+    fn sprintf_error_forms() {
+        let i = Value::Int(1);
+        assert_eq!(sprintf("%d %d", std::slice::from_ref(&i)), "1 %!d(MISSING)");
+        assert_eq!(sprintf("%!", &[]), "%!!(MISSING)");
+        assert_eq!(sprintf("abc%", &[]), "abc%!(NOVERB)");
+        assert_eq!(sprintf("%s", std::slice::from_ref(&i)), "%!s(int=1)");
+        assert_eq!(
+            sprintf("x", &[i.clone(), Value::str("a")]),
+            "x%!(EXTRA int=1, string=a)"
+        );
+        assert_eq!(sprintf("%[2]d", std::slice::from_ref(&i)), "%!d(BADINDEX)");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a\"b\n\u{7}é"), "\"a\\\"b\\n\\aé\"");
+        assert_eq!(quote_ascii("é"), "\"\\u00e9\"");
+        assert_eq!(
+            unquote("\"\\x41\\u00e9\\101\""),
+            Some("Aé A".replace(' ', ""))
+        );
+        assert_eq!(unquote("`a\r\nb`"), Some("a\nb".to_string()));
+        assert_eq!(unquote("\"bad\\q\""), None);
+    }
 }

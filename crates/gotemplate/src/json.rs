@@ -387,3 +387,34 @@ pub fn json_kind(v: &Value) -> &'static str {
         Value::Map(_) | Value::Object(_) => "object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_syntax_errors() {
+        let cases = [
+            (
+                "{bad",
+                "invalid character 'b' looking for beginning of object key string",
+            ),
+            ("[1 2]", "invalid character '2' after array element"),
+            ("{\"a\" 1}", "invalid character '1' after object key"),
+            ("tru", "unexpected end of JSON input"),
+            ("1 x", "invalid character 'x' after top-level value"),
+            ("\"a\tb\"", "invalid character '\\t' in string literal"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(decode(text).unwrap_err(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn go_number_format() {
+        assert_eq!(format_float(1e21).unwrap(), "1e+21");
+        assert_eq!(format_float(1e-7).unwrap(), "1e-7");
+        assert_eq!(format_float(123456789.0).unwrap(), "123456789");
+        assert!(format_float(f64::NAN).is_err());
+    }
+}

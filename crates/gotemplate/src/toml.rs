@@ -132,7 +132,8 @@ impl Enc {
 /// Encodes a map like BurntSushi/toml's `Encoder.Encode`.
 pub fn encode(v: &Value) -> Result<String, String> {
     let Value::Map(m) = v else {
-        return Err("toml: top-level values must be Go maps or structs".into());
+        // BurntSushi/toml writes a non-table top-level value inline.
+        return inline(v);
     };
     let m = m.read().clone();
     let mut e = Enc { out: String::new() };

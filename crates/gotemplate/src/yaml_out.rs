@@ -253,7 +253,7 @@ fn resolves_non_string(s: &str, flavor: Flavor) -> bool {
         "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON"
         | "off" | "Off" | "OFF" => return true,
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" | "<<" => return true,
+        | ".nan" | ".NaN" | ".NAN" => return true,
         _ => {}
     }
     let first = s.chars().next().unwrap_or(' ');

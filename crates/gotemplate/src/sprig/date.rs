@@ -346,13 +346,16 @@ fn next_token(s: &str) -> (Tok, usize) {
 
 /// Go's `time.Parse(layout, value)` for the common layouts (UTC when no zone is given).
 pub fn parse(layout: &str, value: &str) -> Result<Time, String> {
+    // Go reports the value left and the layout element that failed to match.
+    let cur_v = std::cell::Cell::new(value);
+    let cur_elem = std::cell::Cell::new(layout);
     let err = || {
         format!(
             "parsing time {} as {}: cannot parse {} as {}",
             crate::gofmt::quote(value),
             crate::gofmt::quote(layout),
-            crate::gofmt::quote(value),
-            crate::gofmt::quote(layout)
+            crate::gofmt::quote(cur_v.get()),
+            crate::gofmt::quote(cur_elem.get())
         )
     };
     let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) =
@@ -377,14 +380,37 @@ pub fn parse(layout: &str, value: &str) -> Result<Time, String> {
     };
     while !l.is_empty() {
         let (tok, len) = next_token(l);
+        cur_v.set(v);
+        cur_elem.set(&l[..len]);
         match tok {
             Tok::Lit => {
-                let c = l.chars().next().unwrap_or(' ');
-                if !v.starts_with(c) {
-                    return Err(err());
+                // A run of literal text up to the next layout element, matched like Go's `skip`.
+                let mut run = 0;
+                while run < l.len() && next_token(&l[run..]).0 == Tok::Lit {
+                    run += l[run..].chars().next().map_or(1, char::len_utf8);
                 }
-                v = &v[c.len_utf8()..];
-                l = &l[c.len_utf8()..];
+                let mut prefix = &l[..run];
+                while !prefix.is_empty() {
+                    if let Some(p) = prefix.strip_prefix(' ') {
+                        if !v.is_empty() && !v.starts_with(' ') {
+                            cur_v.set(v);
+                            cur_elem.set(&l[..run]);
+                            return Err(err());
+                        }
+                        prefix = p.trim_start_matches(' ');
+                        v = v.trim_start_matches(' ');
+                        continue;
+                    }
+                    let c = prefix.chars().next().unwrap_or(' ');
+                    if !v.starts_with(c) {
+                        cur_v.set(v);
+                        cur_elem.set(&l[..run]);
+                        return Err(err());
+                    }
+                    prefix = &prefix[c.len_utf8()..];
+                    v = &v[c.len_utf8()..];
+                }
+                l = &l[run..];
                 continue;
             }
             Tok::LongMonth | Tok::Month => {
@@ -392,7 +418,7 @@ pub fn parse(layout: &str, value: &str) -> Result<Time, String> {
                     .iter()
                     .position(|m| {
                         let m = if tok == Tok::Month { &m[..3] } else { m };
-                        v.len() >= m.len() && v[..m.len()].eq_ignore_ascii_case(m)
+                        v.get(..m.len()).is_some_and(|p| p.eq_ignore_ascii_case(m))
                     })
                     .ok_or_else(err)?;
                 v = &v[if tok == Tok::Month {
@@ -407,7 +433,7 @@ pub fn parse(layout: &str, value: &str) -> Result<Time, String> {
                     .iter()
                     .position(|d| {
                         let d = if tok == Tok::WeekDay { &d[..3] } else { d };
-                        v.len() >= d.len() && v[..d.len()].eq_ignore_ascii_case(d)
+                        v.get(..d.len()).is_some_and(|p| p.eq_ignore_ascii_case(d))
                     })
                     .ok_or_else(err)?;
                 v = &v[if tok == Tok::WeekDay {
@@ -459,7 +485,7 @@ pub fn parse(layout: &str, value: &str) -> Result<Time, String> {
                 if v.len() < 2 {
                     return Err(err());
                 }
-                pm = match &v[..2] {
+                pm = match v.get(..2).unwrap_or("") {
                     "PM" | "pm" => Some(true),
                     "AM" | "am" => Some(false),
                     _ => return Err(err()),
@@ -859,4 +885,36 @@ pub(super) fn register(f: &mut Functions) {
             "0s".into()
         })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_round_trip() {
+        let t = parse("2006-01-02T15:04:05Z07:00", "2021-03-04T05:06:07+02:00").unwrap();
+        assert_eq!(t.secs, 1_614_827_167);
+        assert_eq!(
+            t.format("2006-01-02 15:04:05 -0700"),
+            "2021-03-04 05:06:07 +0200"
+        );
+        assert_eq!(
+            Time::unix(0, 0).format("Mon Jan _2 3:04PM 2006"),
+            "Thu Jan  1 12:00AM 1970"
+        );
+        assert_eq!(
+            Time::unix(0, 5_000_000).format("05.000|05.999"),
+            "00.005|00.005"
+        );
+        assert!(parse("2006-01-02", "2021/03/04").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h30m").unwrap(), 5_400_000_000_000);
+        assert_eq!(duration_string(90_061_000_000_000), "25h1m1s");
+        assert_eq!(duration_string(1_500), "1.5µs");
+        assert!(parse_duration("5x").is_err());
+    }
 }

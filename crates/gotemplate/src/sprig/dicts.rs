@@ -31,12 +31,6 @@ pub(crate) fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usi
             merge_into(dm, sm, overwrite, depth + 1);
             continue;
         }
-        if let Some(d) = &dv
-            && !empty(d)
-            && matches!(sv, Value::List(..))
-        {
-            continue;
-        }
         let dst_empty = dv.as_ref().is_none_or(empty);
         if overwrite || dst_empty {
             dst.write().insert(k, sv);

@@ -492,13 +492,7 @@ pub fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
         let toks = tokens(g)?;
         let mut cs = Vec::new();
         if toks.is_empty() {
-            cs.push(Constraint {
-                op: String::new(),
-                con: Version::parse("0.0.0")?,
-                dirty: true,
-                minor_dirty: false,
-                patch_dirty: false,
-            });
+            return Err(format!("improper constraint: {g}"));
         }
         for (op, v) in toks {
             cs.push(parse_constraint(&op, &v, g)?);
@@ -520,4 +514,45 @@ pub(super) fn register(f: &mut Functions) {
             .map(Value::Bool)
             .map_err(FuncError::new)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints() {
+        let cases = [
+            (">=1.2.0", "1.3.0", true),
+            ("^1.2", "2.0.0", false),
+            ("~1.2.3", "1.2.9", true),
+            (">= 1.19-0, < 1.30-0", "1.25.3-gke.100", true),
+            (">=1.20", "1.21.0-alpha", false),
+            ("1.2.3 - 1.4.5", "1.4.5", true),
+            ("1.2.3 - 1.4.5", "1.4.6", false),
+            ("<1.0 || >=2.0", "1.5.0", false),
+            ("<1.0 || >=2.0", "2.1.0", true),
+            ("1.x", "1.9.9", true),
+        ];
+        for (c, v, want) in cases {
+            assert_eq!(semver_compare(c, v).unwrap(), want, "{c} {v}");
+        }
+        assert!(semver_compare(">=1", "x.y").is_err());
+        assert!(semver_compare(">>1", "1.0.0").is_err());
+    }
+
+    #[test]
+    fn prerelease_order() {
+        let v = |s| Version::parse(s).unwrap();
+        assert_eq!(
+            v("1.0.0-alpha").compare(&v("1.0.0-alpha.1")),
+            Ordering::Less
+        );
+        assert_eq!(
+            v("1.0.0-alpha.1").compare(&v("1.0.0-alpha.beta")),
+            Ordering::Less
+        );
+        assert_eq!(v("1.0.0-rc.1").compare(&v("1.0.0")), Ordering::Less);
+        assert_eq!(v("1.0.0+b1").compare(&v("1.0.0+b2")), Ordering::Equal);
+    }
 }

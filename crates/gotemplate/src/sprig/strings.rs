@@ -73,28 +73,40 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
 fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> String {
+    abbreviate_bytes(s.as_bytes(), offset, max_width)
+}
+
+/// goutils.AbbreviateFull over bytes (Go slices strings by byte).
+fn abbreviate_bytes(s: &[u8], offset: i64, max_width: i64) -> String {
     let len = s.len() as i64;
     if s.is_empty() || len <= max_width {
-        return s.to_string();
+        return lossy(s);
     }
     let mut offset = offset.min(len);
     if len - offset < max_width - 3 {
         offset = len - (max_width - 3);
     }
     if offset <= 4 {
-        return format!("{}...", &s[..(max_width - 3) as usize]);
+        return format!("{}...", lossy(&s[..(max_width - 3).max(0) as usize]));
     }
     if max_width < 7 {
-        return s.to_string();
+        return lossy(s);
     }
     if offset + max_width - 3 < len {
         return format!(
             "...{}",
-            abbreviate_full(&s[offset as usize..], 0, max_width - 3)
+            abbreviate_bytes(&s[offset as usize..], 0, max_width - 3)
         );
     }
-    format!("...{}", &s[(len - (max_width - 3)) as usize..])
+    format!(
+        "...{}",
+        lossy(&s[(len - (max_width - 3)).max(0) as usize..])
+    )
 }
 
 /// goutils.WrapCustom.
@@ -107,42 +119,42 @@ pub(crate) fn wrap_custom(s: &str, wrap: i64, nl: &str, wrap_long: bool) -> Stri
     let b = s.as_bytes();
     let len = b.len();
     let mut offset = 0usize;
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::new();
+    let rfind_space = |from: usize, to: usize| b[from..to].iter().rposition(|c| *c == b' ');
     while len - offset > wrap {
         if b[offset] == b' ' {
             offset += 1;
             continue;
         }
         let end = (wrap + offset + 1).min(len);
-        let space = s[offset..end].rfind(' ');
-        if let Some(sp) = space {
+        if let Some(sp) = rfind_space(offset, end) {
             let at = sp + offset;
-            out.push_str(&s[offset..at]);
-            out.push_str(nl);
+            out.extend_from_slice(&b[offset..at]);
+            out.extend_from_slice(nl.as_bytes());
             offset = at + 1;
         } else if wrap_long {
             let end = wrap + offset;
-            out.push_str(&s[offset..end]);
-            out.push_str(nl);
+            out.extend_from_slice(&b[offset..end]);
+            out.extend_from_slice(nl.as_bytes());
             offset += wrap;
         } else {
             let end = wrap + offset;
-            match s[end..].find(' ') {
+            match b[end..].iter().position(|c| *c == b' ') {
                 None => {
-                    out.push_str(&s[offset..]);
+                    out.extend_from_slice(&b[offset..]);
                     offset = len;
                 }
                 Some(i) => {
                     let at = i + end;
-                    out.push_str(&s[offset..at]);
-                    out.push_str(nl);
+                    out.extend_from_slice(&b[offset..at]);
+                    out.extend_from_slice(nl.as_bytes());
                     offset = at + 1;
                 }
             }
         }
     }
-    out.push_str(&s[offset.min(len)..]);
-    out
+    out.extend_from_slice(&b[offset.min(len)..]);
+    lossy(&out)
 }
 
 fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
