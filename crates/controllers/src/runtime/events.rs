@@ -29,6 +29,8 @@ pub struct Recorder {
     /// Identity of this process (hostname), for `reportingInstance`.
     instance: String,
     seen: Mutex<HashMap<String, (String, String, i32, Instant)>>,
+    /// notification-controller's event endpoint (`--events-addr`), if any.
+    events_addr: Option<String>,
 }
 
 impl Recorder {
@@ -48,7 +50,14 @@ impl Recorder {
             controller: controller.into(),
             instance,
             seen: Mutex::new(HashMap::new()),
+            events_addr: None,
         }
+    }
+
+    /// Also POSTs every event to notification-controller at `addr` (Flux's `--events-addr`).
+    pub fn with_events_addr(mut self, addr: Option<String>) -> Self {
+        self.events_addr = addr.filter(|a| !a.is_empty());
+        self
     }
 
     /// Name of the reporting controller.
@@ -70,6 +79,9 @@ impl Recorder {
         K: Resource<DynamicType = ()>,
     {
         let namespace = obj.namespace().unwrap_or_else(|| "default".into());
+        if let Some(addr) = &self.events_addr {
+            self.forward(addr, obj, event_type, reason, message, &annotations);
+        }
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let uid = obj.uid().unwrap_or_default();
         let key = format!("{uid}\x00{event_type}\x00{reason}\x00{message}");
@@ -140,4 +152,85 @@ impl Recorder {
             }
         }
     }
+
+    /// Sends the event to notification-controller in its `eventv1.Event` shape, in the
+    /// background: a slow or absent receiver must not hold up reconciles.
+    fn forward<K>(
+        &self,
+        addr: &str,
+        obj: &K,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+        annotations: &BTreeMap<String, String>,
+    ) where
+        K: Resource<DynamicType = ()>,
+    {
+        let body = json!({
+            "involvedObject": {
+                "apiVersion": K::api_version(&()),
+                "kind": K::kind(&()),
+                "name": obj.name_any(),
+                "namespace": obj.namespace(),
+                "uid": obj.uid(),
+                "resourceVersion": obj.resource_version(),
+            },
+            "severity": if event_type == WARNING { "error" } else { "info" },
+            "timestamp": k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "message": message,
+            "reason": reason,
+            "metadata": annotations,
+            "reportingController": self.controller,
+            "reportingInstance": self.instance,
+        });
+        let url = addr.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = post_json(&url, &body).await {
+                warn!(error = %e, "unable to send event to {url}");
+            }
+        });
+    }
+}
+
+/// POSTs JSON to a plain-HTTP URL (the in-cluster notification endpoint is plain HTTP).
+async fn post_json(url: &str, body: &serde_json::Value) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_string());
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("events address must be http://"))?;
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, format!("/{p}")),
+        None => (rest, "/".to_string()),
+    };
+    let target = if authority.contains(':') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let payload = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&target).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = vec![0u8; 64];
+        let n = stream.read(&mut head).await?;
+        let line = String::from_utf8_lossy(&head[..n]).to_string();
+        let code = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse::<u16>().ok())
+            .unwrap_or(0);
+        if (200..300).contains(&code) {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("unexpected response {code}")))
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "posting event timed out"))?
 }

@@ -55,6 +55,8 @@ pub struct ManagerOptions {
     pub artifact_retention_records: usize,
     /// Allow `file://` Git URLs (only `flux local up` sets this).
     pub allow_file_urls: bool,
+    /// notification-controller's event endpoint (`--events-addr`); events are also POSTed there.
+    pub events_addr: Option<String>,
 }
 
 impl Default for ManagerOptions {
@@ -78,6 +80,7 @@ impl Default for ManagerOptions {
             max_retry_delay: Duration::from_secs(15 * 60),
             artifact_retention_records: 2,
             allow_file_urls: false,
+            events_addr: None,
         }
     }
 }

@@ -95,7 +95,8 @@ impl SourceContext {
             records: opts.artifact_retention_records.max(1),
             ..RetentionPolicy::default()
         };
-        let recorder = Recorder::new(shared.client.clone(), CONTROLLER_NAME);
+        let recorder = Recorder::new(shared.client.clone(), CONTROLLER_NAME)
+            .with_events_addr(shared.options.events_addr.clone());
         Ok((
             Arc::new(Self {
                 shared,

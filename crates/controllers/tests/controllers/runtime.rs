@@ -1,6 +1,7 @@
 //! Runtime scenarios: metrics and health endpoints of a running manager, and leader election
 //! between two managers on one Lease.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -13,14 +14,39 @@ use kube::api::PostParams;
 use crate::gitserver::{Auth, GitServer};
 use crate::harness::{self, eventually, http_get, wait_for};
 
+/// A stand-in for notification-controller's event endpoint: records every POSTed body.
+async fn event_receiver() -> Result<(String, Arc<Mutex<Vec<serde_json::Value>>>)> {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://{addr}/"), got))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_and_health_endpoints() -> Result<()> {
+async fn metrics_health_and_event_forwarding() -> Result<()> {
     let git = GitServer::start(Auth::None).await?;
     git.create_repo("m", &[("a.yaml", "a: 1\n")])?;
     let client = harness::client().await?;
     let ns = harness::namespace(&client).await?;
     let storage = tempfile::tempdir()?;
-    let mgr = harness::manager(&client, harness::options(&ns, storage.path())).await?;
+    let (events_url, received) = event_receiver().await?;
+    let mut opts = harness::options(&ns, storage.path());
+    opts.events_addr = Some(events_url);
+    let mgr = harness::manager(&client, opts).await?;
     let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns);
     let spec = GitRepositorySpec {
         url: git.url("m"),
@@ -61,6 +87,32 @@ async fn metrics_and_health_endpoints() -> Result<()> {
     assert_eq!((code, body.as_slice()), (200, b"ok".as_slice()));
     let (code, _) = http_get(&format!("http://{}/readyz", mgr.health_addr)).await?;
     assert_eq!(code, 200);
+
+    // The NewArtifact event also reached the notification endpoint, in eventv1 shape.
+    let ev = wait_for(Duration::from_secs(10), || {
+        let received = received.clone();
+        async move {
+            let all = received.lock().unwrap().clone();
+            Ok(all.into_iter().find(|e| e["reason"] == "NewArtifact"))
+        }
+    })
+    .await
+    .context("event forwarded")?;
+    assert_eq!(ev["severity"], "info");
+    assert_eq!(ev["reportingController"], "source-controller");
+    assert_eq!(ev["involvedObject"]["kind"], "GitRepository");
+    assert_eq!(ev["involvedObject"]["name"], "m");
+    assert_eq!(ev["involvedObject"]["namespace"], ns.as_str());
+    assert_eq!(
+        ev["involvedObject"]["apiVersion"],
+        "source.toolkit.fluxcd.io/v1"
+    );
+    assert!(
+        ev["metadata"]["source.toolkit.fluxcd.io/revision"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("main@sha1:"))
+    );
+    assert!(ev["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     mgr.shutdown().await?;
     Ok(())
 }
