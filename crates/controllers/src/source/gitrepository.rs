@@ -897,3 +897,41 @@ mod git {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_paths_stay_inside() {
+        let root = Path::new("/r");
+        assert_eq!(
+            safe_join(root, "./deploy/app").unwrap(),
+            Path::new("/r/deploy/app")
+        );
+        assert_eq!(safe_join(root, "").unwrap(), Path::new("/r"));
+        assert!(safe_join(root, "../etc").is_err());
+        assert!(safe_join(root, "a/../../b").is_err());
+        assert!(safe_join(root, "/etc/passwd").is_err());
+    }
+
+    #[test]
+    fn git_errors_map_to_flux_reasons() {
+        use ::source::git::GitError;
+        let (r, terminal) = git::classify(&GitError::InvalidUrl {
+            url: "x".into(),
+            reason: "y".into(),
+        });
+        assert_eq!((r, terminal), ("URLInvalid", true));
+        let (r, terminal) = git::classify(&GitError::Auth {
+            url: "x".into(),
+            detail: "denied".into(),
+        });
+        assert_eq!((r, terminal), ("GitOperationFailed", false));
+        let (r, terminal) = git::classify(&GitError::InvalidSecret {
+            secret: "s".into(),
+            reason: "r".into(),
+        });
+        assert_eq!((r, terminal), ("AuthenticationFailed", false));
+    }
+}

@@ -327,6 +327,39 @@ async fn ready_new_commit_unchanged_and_delete() -> Result<()> {
     want.sort();
     assert_eq!(stored, want, "garbage collection keeps two records");
 
+    // Bad input after success: Ready=False with Flux's messages, nothing stored is lost.
+    let kept = w.get("app").await?.status.unwrap().artifact.unwrap();
+    let patch = json!({"spec": {"url": git.url("gone")}});
+    w.repos
+        .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let obj = w.wait_ready("app", "False").await?;
+    let st = obj.status.clone().unwrap();
+    assert_eq!(
+        st.artifact.as_ref(),
+        Some(&kept),
+        "the last good artifact stays"
+    );
+    assert_eq!(
+        st.observed_generation,
+        Some(1),
+        "a transient failure does not observe the new generation"
+    );
+    let rec = cond(&obj, "Reconciling").unwrap();
+    assert_eq!(
+        (rec.reason.as_str(), rec.message.as_str()),
+        (
+            "ProgressingWithRetry",
+            "processing object: new generation 1 -> 2"
+        )
+    );
+    assert_eq!(cond(&obj, "ArtifactInStorage").unwrap().status, "True");
+    assert_eq!(
+        fetch_artifact(&obj).await?.len(),
+        3,
+        "the stored artifact is still served"
+    );
+
     // Delete: finalizer handled, object gone, artifacts garbage-collected.
     w.repos.delete("app", &DeleteParams::default()).await?;
     let repos = w.repos.clone();
