@@ -76,21 +76,21 @@ pub fn run(args: DeleteArgs) -> anyhow::Result<()> {
         if !args.silent
             && !confirm(&format!(
                 "Are you sure you want to delete this {}",
-                kind.kind().to_lowercase()
+                kind.human_kind()
             ))
         {
             anyhow::bail!("aborting");
         }
         output::action(format!(
             "deleting {} {} in {} namespace",
-            kind.kind(),
+            kind.human_kind(),
             name,
             cluster.namespace
         ));
         api.delete(&name, &DeleteParams::default())
             .await
             .map_err(|e| cluster.err(e))?;
-        output::success(format!("{} deleted", kind.kind()));
+        output::success(format!("{} deleted", kind.human_kind()));
         Ok(())
     })
 }

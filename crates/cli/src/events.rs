@@ -15,7 +15,7 @@ pub struct EventsArgs {
     /// Display events from all namespaces.
     #[arg(short = 'A', long = "all-namespaces")]
     all_namespaces: bool,
-    /// Get the events for a particular object, in the format '<kind>/<name>'.
+    /// Get the events for a particular object ('<kind>/<name>') or kind ('<kind>').
     #[arg(long = "for", value_name = "KIND/NAME")]
     for_object: Option<String>,
     /// Filter events by type (Normal, Warning), comma separated.
@@ -25,13 +25,22 @@ pub struct EventsArgs {
 
 /// Runs `flux events`.
 pub fn run(args: EventsArgs) -> anyhow::Result<()> {
+    // `--for Kind/name` selects one object, `--for Kind` every object of the kind.
     let wanted = match &args.for_object {
         Some(f) => match f.split_once('/') {
-            Some((k, n)) if !k.is_empty() && !n.is_empty() => Some((k.to_string(), n.to_string())),
-            _ => anyhow::bail!("invalid --for '{f}', must be in the format <kind>/<name>"),
+            Some((k, n)) if !k.is_empty() && !n.is_empty() => {
+                Some((k.to_string(), Some(n.to_string())))
+            }
+            None if !f.is_empty() => Some((f.clone(), None)),
+            _ => anyhow::bail!("invalid --for '{f}', must be in the format <kind>[/<name>]"),
         },
         None => None,
     };
+    for t in &args.types {
+        if !t.eq_ignore_ascii_case("Normal") && !t.eq_ignore_ascii_case("Warning") {
+            anyhow::bail!("type '{t}' not supported, valid types are: Normal, Warning");
+        }
+    }
     block_on(async move {
         let cluster = args.kube.connect().await?;
         let api: Api<Event> = if args.all_namespaces {
@@ -57,7 +66,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<()> {
                         io.kind
                             .as_deref()
                             .is_some_and(|ik| ik.eq_ignore_ascii_case(k))
-                            && io.name.as_deref() == Some(n.as_str())
+                            && n.as_deref().is_none_or(|n| io.name.as_deref() == Some(n))
                     }
                     None => flux,
                 };

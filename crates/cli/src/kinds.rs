@@ -62,6 +62,19 @@ impl FluxKind {
         .into_owned()
     }
 
+    /// How upstream names the kind in suspend/resume/delete messages (`source git`).
+    pub fn human_kind(self) -> &'static str {
+        match self {
+            Self::GitRepository => "source git",
+            Self::OciRepository => "source oci",
+            Self::Bucket => "source bucket",
+            Self::HelmRepository => "source helm",
+            Self::HelmChart => "source chart",
+            Self::Kustomization => "kustomization",
+            Self::HelmRelease => "helmrelease",
+        }
+    }
+
     /// Looks a kind up by its name (case-insensitive), as `--source=Kind/name` spells it.
     pub fn from_kind(name: &str) -> Option<Self> {
         [Self::Kustomization, Self::HelmRelease]

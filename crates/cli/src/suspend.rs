@@ -98,12 +98,12 @@ pub fn suspend(args: SuspendArgs) -> anyhow::Result<()> {
         for name in &names {
             output::action(format!(
                 "suspending {} {} in {} namespace",
-                kind.kind(),
+                kind.human_kind(),
                 name,
                 cluster.namespace
             ));
             set_suspend(&cluster, kind, name, true, None).await?;
-            output::success(format!("{} suspended", kind.kind()));
+            output::success(format!("{} suspended", kind.human_kind()));
         }
         Ok(())
     })
@@ -120,14 +120,14 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         for name in &names {
             output::action(format!(
                 "resuming {} {} in {} namespace",
-                kind.kind(),
+                kind.human_kind(),
                 name,
                 cluster.namespace
             ));
             // Request a reconcile too, so the controller acts at once rather than at the next interval.
             let now = crate::cluster::now_rfc3339();
             set_suspend(&cluster, kind, name, false, Some(&now)).await?;
-            output::success(format!("{} resumed", kind.kind()));
+            output::success(format!("{} resumed", kind.human_kind()));
         }
         if !args.wait {
             return Ok(());
@@ -171,7 +171,7 @@ async fn resolve(
         ));
     }
     if names.is_empty() {
-        anyhow::bail!("{} name is required", kind.kind());
+        anyhow::bail!("{} name is required", kind.human_kind());
     }
     // Every named object must exist before any is changed (upstream gets them all first).
     let api = kind.api(&cluster.client, &cluster.namespace);

@@ -532,9 +532,7 @@ fn suspend_and_resume_flip_spec_suspend() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        format!(
-            "► suspending GitRepository podinfo in {ns} namespace\n✔ GitRepository suspended\n"
-        )
+        format!("► suspending source git podinfo in {ns} namespace\n✔ source git suspended\n")
     );
     assert_eq!(read(&api, "podinfo")["spec"]["suspend"], true);
     assert!(read(&api, "other")["spec"]["suspend"].is_null());
@@ -568,7 +566,7 @@ fn suspend_and_resume_flip_spec_suspend() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        format!("► resuming GitRepository podinfo in {ns} namespace\n✔ GitRepository resumed\n")
+        format!("► resuming source git podinfo in {ns} namespace\n✔ source git resumed\n")
     );
     let obj = read(&api, "podinfo");
     assert_eq!(obj["spec"]["suspend"], false);
@@ -889,7 +887,7 @@ fn delete_removes_the_object_and_missing_objects_fail_in_one_line() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        format!("► deleting GitRepository podinfo in {ns} namespace\n✔ GitRepository deleted\n")
+        format!("► deleting source git podinfo in {ns} namespace\n✔ source git deleted\n")
     );
     assert!(try_read(&api, "podinfo").is_none());
 
@@ -916,7 +914,7 @@ impl StripPrompt for Output {
     fn with_prompt_stripped(mut self) -> Output {
         let err = String::from_utf8_lossy(&self.stderr).into_owned();
         let err = err
-            .strip_prefix("Are you sure you want to delete this gitrepository [y/N]: ")
+            .strip_prefix("Are you sure you want to delete this source git [y/N]: ")
             .unwrap_or(&err)
             .to_string();
         self.stderr = err.into_bytes();
@@ -1050,6 +1048,16 @@ fn events_lists_flux_object_events_with_upstream_columns() {
     let out = ok(flux(&["events", "-n", &ns, "--for", "Kustomization/apps"]));
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.contains("ReconciliationFailed"));
+    let out = ok(flux(&["events", "-n", &ns, "--for", "gitrepository"]));
+    assert!(
+        out.contains("NewArtifact") && !out.contains("ReconciliationFailed"),
+        "{out}"
+    );
+    let line = one_error_line(&flux(&["events", "-n", &ns, "--types", "Error"]));
+    assert_eq!(
+        line,
+        "✗ type 'Error' not supported, valid types are: Normal, Warning"
+    );
     let out = ok(flux(&["events", "-n", &ns, "--types", "Normal"]));
     assert!(
         out.contains("NewArtifact") && !out.contains("ReconciliationFailed"),
@@ -1133,4 +1141,32 @@ fn completion_scripts_cover_the_command_tree() {
             assert!(out.contains(word), "{shell} completion lacks {word}");
         }
     }
+}
+
+#[test]
+fn get_watch_prints_the_current_rows_then_each_change() {
+    use std::io::BufRead;
+    let ns = namespace("watch");
+    let api = git_repos(&ns);
+    create(&api, git_repo(&ns, "podinfo"));
+    let mut child = spawn_flux(&["get", "sources", "git", "-w", "-n", &ns, "--timeout=20s"]);
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().expect("a line").expect("utf-8");
+    assert_eq!(
+        next(),
+        "NAME   \tREVISION\tSUSPENDED\tREADY\tMESSAGE                 \t"
+    );
+    assert_eq!(
+        next(),
+        "podinfo\t        \tFalse    \tFalse\twaiting to be reconciled\t"
+    );
+    // The listing is printed; a change made now arrives through the watch as a new row.
+    let rev = format!("master@sha1:{SHA}");
+    patch_status(&api, "podinfo", ready_status(1, &rev, "stored artifact"));
+    assert_eq!(
+        next(),
+        "podinfo\tmaster@sha1:2a3f1c0e\tFalse\tTrue\tstored artifact\t"
+    );
+    child.kill().expect("stop the watch");
+    child.wait().unwrap();
 }
