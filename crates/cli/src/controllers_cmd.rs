@@ -52,6 +52,10 @@ pub struct ControllersArgs {
     /// Enable leader election for controller manager.
     #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
     leader_elect: bool,
+    /// The address of the events receiver (notification-controller), e.g.
+    /// 'http://notification-controller.flux-system.svc.cluster.local./'.
+    #[arg(long, default_value = "")]
+    events_addr: String,
     /// The maximum number of artifacts to be kept in storage per object.
     #[arg(long, default_value_t = 2)]
     artifact_retention_records: usize,
@@ -82,6 +86,7 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
             .then_some(args.watch_label_selector),
         leader_elect: args.leader_elect,
         artifact_retention_records: args.artifact_retention_records,
+        events_addr: (!args.events_addr.is_empty()).then_some(args.events_addr),
         ..ManagerOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
