@@ -506,7 +506,7 @@ struct Printer {
     f: Flags,
 }
 
-const MAX_DEPTH: usize = 10_000;
+const MAX_DEPTH: usize = crate::value::MAX_VALUE_DEPTH;
 
 impl Printer {
     fn new() -> Printer {

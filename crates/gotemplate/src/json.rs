@@ -67,7 +67,7 @@ fn newline(out: &mut String, opts: JsonOptions, depth: usize) {
 }
 
 fn write_value(out: &mut String, v: &Value, opts: JsonOptions, depth: usize) -> Result<(), String> {
-    if depth > 10_000 {
+    if depth > crate::value::MAX_VALUE_DEPTH {
         return Err("json: unsupported value: encountered a cycle".into());
     }
     match v {
@@ -159,7 +159,7 @@ impl Parser<'_> {
     fn value(&mut self) -> PR<Value> {
         self.ws();
         self.depth += 1;
-        if self.depth > 10_000 {
+        if self.depth > crate::value::MAX_VALUE_DEPTH {
             return Err("exceeded max depth".into());
         }
         let r = match self.s.get(self.i) {

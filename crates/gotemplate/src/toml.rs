@@ -145,6 +145,7 @@ struct P<'a> {
     s: &'a str,
     i: usize,
     line: usize,
+    depth: usize,
 }
 
 type PR<T> = Result<T, String>;
@@ -300,6 +301,17 @@ impl P<'_> {
         Ok(s)
     }
     fn value(&mut self) -> PR<Value> {
+        self.depth += 1;
+        let r = if self.depth > crate::value::MAX_VALUE_DEPTH {
+            Err(self.err("nesting too deep"))
+        } else {
+            self.value_inner()
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn value_inner(&mut self) -> PR<Value> {
         self.skip_ws();
         let r = self.rest();
         if r.starts_with('"') {
@@ -417,6 +429,7 @@ pub fn decode(text: &str) -> Result<Map, String> {
         s: text,
         i: 0,
         line: 1,
+        depth: 0,
     };
     loop {
         p.skip_ws_nl();

@@ -108,21 +108,48 @@ impl fmt::Debug for Value {
 }
 
 impl PartialEq for Value {
-    /// Deep equality like `reflect.DeepEqual` (types must match).
+    /// Deep equality like `reflect.DeepEqual` (types must match). Bounded in depth so
+    /// self-referencing maps (possible through sprig's `set`) cannot overflow the stack.
     fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Value::Nil, Value::Nil) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Int64(a), Value::Int64(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a == b,
-            (Value::String(a), Value::String(b)) => a == b,
-            (Value::List(a, ka), Value::List(b, kb)) => ka == kb && a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
-            (Value::Bytes(a), Value::Bytes(b)) => a == b,
-            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
-            _ => false,
+        deep_eq(self, other, 0)
+    }
+}
+
+/// Maximum nesting any recursive walk over values descends (printing, YAML, JSON, copies).
+pub(crate) const MAX_VALUE_DEPTH: usize = 256;
+
+fn deep_eq(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Int(a), Value::Int(b)) => a == b,
+        (Value::Int64(a), Value::Int64(b)) => a == b,
+        (Value::Float(a), Value::Float(b)) => a == b,
+        (Value::String(a), Value::String(b)) => a == b,
+        (Value::List(a, ka), Value::List(b, kb)) => {
+            ka == kb
+                && a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|(x, y)| deep_eq(x, y, depth + 1))
         }
+        (Value::Map(a), Value::Map(b)) => {
+            if a.same(b) {
+                return true;
+            }
+            let (ra, rb) = (a.read(), b.read());
+            ra.len() == rb.len()
+                && ra
+                    .iter()
+                    .zip(rb.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && deep_eq(va, vb, depth + 1))
+        }
+        (Value::Bytes(a), Value::Bytes(b)) => a == b,
+        (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
@@ -379,7 +406,7 @@ impl MapRef {
 
 impl PartialEq for MapRef {
     fn eq(&self, other: &Self) -> bool {
-        self.same(other) || *self.read() == *other.read()
+        deep_eq(&Value::Map(self.clone()), &Value::Map(other.clone()), 0)
     }
 }
 

@@ -43,7 +43,7 @@ pub fn to_yaml(v: &Value, flavor: Flavor) -> Result<String, String> {
 /// sigs.k8s.io/yaml marshals through JSON: integral floats below 1e21 become integers,
 /// NaN/Inf are errors, objects become their field maps.
 fn json_normalize(v: &Value, depth: usize) -> Result<Value, String> {
-    if depth > 10_000 {
+    if depth > crate::value::MAX_VALUE_DEPTH {
         return Err("json: unsupported value: encountered a cycle".into());
     }
     Ok(match v {
@@ -623,7 +623,7 @@ impl Emitter {
     /// Emits `v`. `indent` is the indentation of the containing collection's entries;
     /// `ctx` says where we are (after "key:", after "- ", or at the root).
     fn node(&mut self, v: &Value, indent: usize, ctx: Ctx, depth: usize) -> Result<(), String> {
-        if depth > 5000 {
+        if depth > crate::value::MAX_VALUE_DEPTH {
             return Err("yaml: nesting too deep".into());
         }
         let lead = |e: &mut Emitter| {

@@ -11,7 +11,7 @@ fn m(v: &Value) -> Option<&MapRef> {
 
 /// mergo's merge of `src` into `dst` (in place), with or without overwrite.
 pub(crate) fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
-    if depth > 1000 || dst.same(src) {
+    if depth > crate::value::MAX_VALUE_DEPTH || dst.same(src) {
         return;
     }
     let entries: Vec<(String, Value)> = src

@@ -84,7 +84,7 @@ pub(crate) fn random_below(n: u64) -> u64 {
 
 /// A deep copy (copystructure): maps and lists are copied recursively.
 pub(crate) fn deep_copy(v: &Value, depth: usize) -> Value {
-    if depth > 10_000 {
+    if depth > crate::value::MAX_VALUE_DEPTH {
         return Value::Nil;
     }
     match v {

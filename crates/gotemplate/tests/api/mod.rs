@@ -136,3 +136,44 @@ fn custom_function_reaches_template_set() {
         "[a x]"
     );
 }
+
+#[test]
+fn self_referencing_maps_do_not_crash() {
+    let set = set_with(
+        r#"{{ $d := dict "k" 1 }}{{ $_ := set $d "self" $d }}{{ $e := deepCopy $d }}{{ len (toYaml $d) | gt 0 }} {{ len (printf "%v" $d) | lt 1000 }} {{ deepEqual $d $e }} {{ toJson $d | len }}"#,
+    );
+    let out = set
+        .execute("t", &Value::Nil, &RenderContext::new())
+        .unwrap();
+    assert_eq!(out, "false true false 0");
+}
+
+#[test]
+fn deeply_nested_documents_are_rejected() {
+    let set = set_with(
+        r#"{{ (fromJson .j).Error }}|{{ (fromToml .t).Error }}|{{ len (fromYaml .y).Error | lt 0 }}"#,
+    );
+    let mut m = gotemplate::Map::new();
+    m.insert(
+        "j".into(),
+        Value::str(format!(
+            "{{\"a\":{}1{}}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        )),
+    );
+    m.insert(
+        "t".into(),
+        Value::str(format!("a = {}1{}", "[".repeat(5000), "]".repeat(5000))),
+    );
+    m.insert(
+        "y".into(),
+        Value::str(format!("a: {}1{}", "[".repeat(5000), "]".repeat(5000))),
+    );
+    let out = set
+        .execute("t", &Value::map(m), &RenderContext::new())
+        .unwrap();
+    assert!(out.starts_with("exceeded max depth|"), "{out}");
+    assert!(out.contains("nesting too deep"), "{out}");
+    assert!(out.ends_with("|true"), "{out}");
+}
