@@ -892,7 +892,8 @@ impl Printer {
             Value::Map(m) => {
                 let m = m.read();
                 if self.f.sharp_v {
-                    self.buf.push_str("map[string]interface {}{");
+                    self.buf.push_str(&v.type_name());
+                    self.buf.push('{');
                 } else {
                     self.buf.push_str("map[");
                 }

@@ -30,7 +30,7 @@ pub mod yaml_out;
 pub use error::Error;
 pub use funcs::{CallContext, FuncError, Function, Functions, Param, Signature};
 pub use template::{Limits, MissingKey, RenderContext, TemplateSet};
-pub use value::{ListKind, Map, MapRef, Object, Value};
+pub use value::{ListKind, Map, MapKind, MapRef, Object, Value};
 
 /// Sprig's functions plus Helm's (`include`, `tpl`, `toYaml`, `required`, ...), minus
 /// `env`/`expandenv`: what Helm registers before rendering a chart.

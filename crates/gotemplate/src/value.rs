@@ -246,6 +246,7 @@ impl Value {
             Value::List(_, ListKind::Any) => "[]interface {}".into(),
             Value::List(_, ListKind::String) => "[]string".into(),
             Value::List(_, ListKind::Int) => "[]int".into(),
+            Value::Map(m) if m.kind() == MapKind::String => "map[string]string".into(),
             Value::Map(_) => "map[string]interface {}".into(),
             Value::Bytes(_) => "[]uint8".into(),
             Value::Object(o) => o.type_name(),
@@ -363,12 +364,30 @@ impl From<&serde_json::Value> for Value {
 
 /// A shared, mutable Go map (`map[string]interface{}`), compared by content.
 #[derive(Clone, Default)]
-pub struct MapRef(Arc<RwLock<Map>>);
+pub struct MapRef(Arc<RwLock<Map>>, MapKind);
+
+/// The Go value type of a map, which only matters for `%T`/`typeOf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MapKind {
+    /// `map[string]interface {}`
+    #[default]
+    Any,
+    /// `map[string]string` (sprig's `split`/`splitn`)
+    String,
+}
 
 impl MapRef {
     /// Wraps a map.
     pub fn new(m: Map) -> MapRef {
-        MapRef(Arc::new(RwLock::new(m)))
+        MapRef(Arc::new(RwLock::new(m)), MapKind::Any)
+    }
+    /// Wraps a map whose Go type is `map[string]string`.
+    pub fn new_string_map(m: Map) -> MapRef {
+        MapRef(Arc::new(RwLock::new(m)), MapKind::String)
+    }
+    /// The Go value type of the map.
+    pub fn kind(&self) -> MapKind {
+        self.1
     }
     /// Read access to the entries.
     pub fn read(&self) -> RwLockReadGuard<'_, Map> {

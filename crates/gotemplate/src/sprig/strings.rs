@@ -179,13 +179,13 @@ fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
 }
 
 fn split_map(parts: Vec<String>) -> Value {
-    Value::map(
+    Value::Map(crate::value::MapRef::new_string_map(
         parts
             .into_iter()
             .enumerate()
             .map(|(i, p)| (format!("_{i}"), Value::str(p)))
             .collect(),
-    )
+    ))
 }
 
 fn rand_string(count: i64, charset: &[u8]) -> Result<Value, FuncError> {

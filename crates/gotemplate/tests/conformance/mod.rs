@@ -75,10 +75,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "Go strings carry arbitrary bytes; ours are UTF-8, so b64dec of random bytes is lossy",
     ),
     (
-        "x_typeOf_split",
-        "split/splitn return map[string]interface {}; Go's type is map[string]string",
-    ),
-    (
         "h_fromYaml_err",
         "YAML parse error text comes from serde-saphyr, not go-yaml v2",
     ),
