@@ -473,26 +473,46 @@ async fn apply_git(cluster: &Cluster, g: &GitFlags, mut obj: Value) -> anyhow::R
     Ok(())
 }
 
-/// The basic-auth Secret upstream generates for `--username/--password`.
+/// The basic-auth Secret upstream generates for `--username/--password`, created or replaced.
 async fn upsert_basic_auth_secret(
     cluster: &Cluster,
     name: &str,
     g: &GitFlags,
 ) -> anyhow::Result<()> {
+    use k8s_openapi::ByteString;
     use k8s_openapi::api::core::v1::Secret;
     let api: kube::Api<Secret> = kube::Api::namespaced(cluster.client.clone(), &cluster.namespace);
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": name, "namespace": cluster.namespace},
-        "stringData": {
-            "username": g.username.clone().unwrap_or_default(),
-            "password": g.password.clone().unwrap_or_default(),
+    let mut secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(cluster.namespace.clone()),
+            ..Default::default()
+        },
+        data: Some(
+            [
+                ("username", g.username.clone().unwrap_or_default()),
+                ("password", g.password.clone().unwrap_or_default()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), ByteString(v.into_bytes())))
+            .collect(),
+        ),
+        ..Default::default()
+    };
+    match api.get(name).await {
+        Err(e) if is_not_found(&e) => {
+            api.create(&PostParams::default(), &secret)
+                .await
+                .map_err(|e| cluster.err(e))?;
         }
-    }))?;
-    let pp = kube::api::PatchParams::apply("flux").force();
-    api.patch(name, &pp, &kube::api::Patch::Apply(&secret))
-        .await
-        .map_err(|e| cluster.err(e))?;
+        Err(e) => return Err(cluster.err(e)),
+        Ok(existing) => {
+            secret.metadata.resource_version = existing.metadata.resource_version;
+            api.replace(name, &PostParams::default(), &secret)
+                .await
+                .map_err(|e| cluster.err(e))?;
+        }
+    }
     Ok(())
 }
 

@@ -1170,3 +1170,124 @@ fn get_watch_prints_the_current_rows_then_each_change() {
     child.kill().expect("stop the watch");
     child.wait().unwrap();
 }
+
+#[test]
+fn context_flag_selects_the_kubeconfig_context() {
+    // A kubeconfig whose current context points nowhere, plus the real one by name.
+    let text = std::fs::read_to_string(&env().kubeconfig).unwrap();
+    let mut kc: Value = serde_json::to_value(
+        kube::config::Kubeconfig::from_yaml(&text).expect("kubeconfig parses"),
+    )
+    .unwrap();
+    let real = kc["current-context"].as_str().unwrap().to_string();
+    let real_ctx = kc["contexts"][0].clone();
+    kc["clusters"].as_array_mut().unwrap().push(json!({
+        "name": "nowhere", "cluster": {"server": "http://127.0.0.1:9"}
+    }));
+    let mut broken = real_ctx.clone();
+    broken["name"] = json!("broken");
+    broken["context"]["cluster"] = json!("nowhere");
+    kc["contexts"].as_array_mut().unwrap().push(broken);
+    kc["current-context"] = json!("broken");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    // JSON is YAML: the kubeconfig loader reads it as is.
+    std::fs::write(&path, serde_json::to_string(&kc).unwrap()).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_flux"))
+            .args(["check", "--pre", "--kubeconfig"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("http://127.0.0.1:9"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--context", &real]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // KUBECONFIG works too, as with kubectl.
+    let o = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args(["check", "--pre", "--context", &real])
+        .env("KUBECONFIG", &path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn create_source_git_with_basic_auth_stores_a_secret() {
+    let ns = namespace("create-auth");
+    let api = git_repos(&ns);
+    let child = spawn_flux(&[
+        "create",
+        "source",
+        "git",
+        "private",
+        "--url=https://git.example.com/org/private",
+        "--branch=main",
+        "--username=git",
+        "--password=s3cret",
+        "-n",
+        &ns,
+        "--timeout=30s",
+    ]);
+    let obj = eventually("GitRepository", || try_read(&api, "private"));
+    assert_eq!(obj["spec"]["secretRef"], json!({"name": "private"}));
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(env().client.clone(), &ns);
+    let secret = env().rt.block_on(secrets.get("private")).expect("secret");
+    let data = secret.data.expect("data");
+    assert_eq!(data["username"].0, b"git");
+    assert_eq!(data["password"].0, b"s3cret");
+    patch_status(&api, "private", ready_status(1, "main@sha1:abc", "stored"));
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "► applying secret with repository credentials\n✔ authentication configured\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("s3cret"), "credentials never printed");
+}
+
+#[test]
+fn create_kustomization_health_checks_export() {
+    let out = ok(flux(&[
+        "create",
+        "kustomization",
+        "podinfo",
+        "--source=OCIRepository/podinfo",
+        "--health-check=Deployment/podinfo.apps,HelmRelease/redis.db",
+        "--export",
+    ]));
+    assert!(out.contains(
+        "  healthChecks:\n  - kind: Deployment\n    name: podinfo\n    namespace: apps\n  - apiVersion: helm.toolkit.fluxcd.io/v2\n    kind: HelmRelease\n    name: redis\n    namespace: db\n"
+    ), "{out}");
+    assert!(
+        out.contains("  timeout: 2m0s\n") && out.contains("    kind: OCIRepository\n"),
+        "{out}"
+    );
+    let line = one_error_line(&flux(&[
+        "create",
+        "ks",
+        "x",
+        "--source=podinfo",
+        "--health-check=Service/podinfo.apps",
+        "--export",
+    ]));
+    assert_eq!(
+        line,
+        "✗ invalid health check kind 'Service' can be HelmRelease, Deployment, DaemonSet or StatefulSet"
+    );
+}
