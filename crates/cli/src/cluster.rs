@@ -98,6 +98,25 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Like [`Cluster::err`], naming the kind when the API does not serve it at all (a 404
+    /// without an object name: the CRD is not installed), as upstream's "no matches for kind".
+    pub fn err_kind(&self, e: kube::Error, kind: crate::kinds::FluxKind) -> anyhow::Error {
+        if let kube::Error::Api(status) = &e
+            && status.code == 404
+            && status.details.as_ref().is_none_or(|d| d.name.is_empty())
+        {
+            let r = kind.resource();
+            return anyhow::anyhow!(
+                "no matches for kind \"{}\" in version \"{}\" (are the Flux CRDs installed?)",
+                r.kind,
+                r.api_version
+            );
+        }
+        self.err(e)
+    }
+}
+
 /// Whether an error is the API's 404.
 pub fn is_not_found(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 404)

@@ -413,10 +413,10 @@ async fn upsert(cluster: &Cluster, kind: FluxKind, obj: &Value, what: &str) -> a
             let new: DynamicObject = serde_json::from_value(obj.clone())?;
             api.create(&PostParams::default(), &new)
                 .await
-                .map_err(|e| cluster.err(e))?;
+                .map_err(|e| cluster.err_kind(e, kind))?;
             output::success(format!("{what} created"));
         }
-        Err(e) => return Err(cluster.err(e)),
+        Err(e) => return Err(cluster.err_kind(e, kind)),
         Ok(existing) => {
             let mut cur = to_value(&existing);
             cur["metadata"]["labels"] = obj["metadata"]["labels"].clone();
@@ -429,7 +429,7 @@ async fn upsert(cluster: &Cluster, kind: FluxKind, obj: &Value, what: &str) -> a
             let updated: DynamicObject = serde_json::from_value(cur)?;
             api.replace(name, &PostParams::default(), &updated)
                 .await
-                .map_err(|e| cluster.err(e))?;
+                .map_err(|e| cluster.err_kind(e, kind))?;
             output::success(format!("{what} updated"));
         }
     }

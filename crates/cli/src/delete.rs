@@ -72,7 +72,9 @@ pub fn run(args: DeleteArgs) -> anyhow::Result<()> {
         let cluster = args.kube.connect().await?;
         let api = kind.api(&cluster.client, &cluster.namespace);
         // Fail on a missing object before asking anything.
-        api.get(&name).await.map_err(|e| cluster.err(e))?;
+        api.get(&name)
+            .await
+            .map_err(|e| cluster.err_kind(e, kind))?;
         if !args.silent
             && !confirm(&format!(
                 "Are you sure you want to delete this {}",
@@ -89,7 +91,7 @@ pub fn run(args: DeleteArgs) -> anyhow::Result<()> {
         ));
         api.delete(&name, &DeleteParams::default())
             .await
-            .map_err(|e| cluster.err(e))?;
+            .map_err(|e| cluster.err_kind(e, kind))?;
         output::success(format!("{} deleted", kind.human_kind()));
         Ok(())
     })

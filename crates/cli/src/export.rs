@@ -80,7 +80,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             let list = api
                 .list(&ListParams::default())
                 .await
-                .map_err(|e| cluster.err(e))?;
+                .map_err(|e| cluster.err_kind(e, kind))?;
             if list.items.is_empty() {
                 output::failure(format!(
                     "no objects found in {} namespace",
@@ -91,7 +91,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             list.items.iter().map(to_value).collect()
         } else {
             let n = name.unwrap_or_default();
-            vec![to_value(&api.get(&n).await.map_err(|e| cluster.err(e))?)]
+            vec![to_value(
+                &api.get(&n).await.map_err(|e| cluster.err_kind(e, kind))?,
+            )]
         };
         let mut out = String::new();
         for obj in &objects {

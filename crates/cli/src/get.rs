@@ -206,9 +206,11 @@ async fn get_one(
     opts: &Opts,
 ) -> anyhow::Result<()> {
     let mut items = list(cluster, kind, opts.all_ns).await?.ok_or_else(|| {
+        let r = kind.resource();
         anyhow::anyhow!(
-            "the server doesn't have a resource type \"{}\" (are the Flux CRDs installed?)",
-            kind.resource().plural
+            "no matches for kind \"{}\" in version \"{}\" (are the Flux CRDs installed?)",
+            r.kind,
+            r.api_version
         )
     })?;
     if let Some(n) = name {
@@ -285,7 +287,7 @@ async fn watch(
         lp = lp.fields(&format!("metadata.name={n}"));
         wp = wp.fields(&format!("metadata.name={n}"));
     }
-    let list = api.list(&lp).await.map_err(|e| cluster.err(e))?;
+    let list = api.list(&lp).await.map_err(|e| cluster.err_kind(e, kind))?;
     let mut first = true;
     let h = headers(opts);
     let mut print_obj = |obj: &DynamicObject| {
@@ -305,9 +307,9 @@ async fn watch(
         let stream = api
             .watch(&wp.clone().timeout(290), &rv)
             .await
-            .map_err(|e| cluster.err(e))?;
+            .map_err(|e| cluster.err_kind(e, kind))?;
         futures::pin_mut!(stream);
-        let mut stream = stream.map_err(|e| cluster.err(e)).boxed();
+        let mut stream = stream.map_err(|e| cluster.err_kind(e, kind)).boxed();
         while let Some(ev) = stream.try_next().await? {
             match ev {
                 WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {

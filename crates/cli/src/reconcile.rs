@@ -95,7 +95,7 @@ async fn get(cluster: &Cluster, kind: FluxKind, ns: &str, name: &str) -> anyhow:
         .api(&cluster.client, ns)
         .get(name)
         .await
-        .map_err(|e| cluster.err(e))?;
+        .map_err(|e| cluster.err_kind(e, kind))?;
     Ok(to_value(&obj))
 }
 
@@ -137,7 +137,7 @@ async fn reconcile(
     kind.api(&cluster.client, ns)
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
-        .map_err(|e| cluster.err(e))?;
+        .map_err(|e| cluster.err_kind(e, kind))?;
     output::success(format!("{} annotated", kind.kind()));
     output::waiting(format!("waiting for {} reconciliation", kind.kind()));
     loop {

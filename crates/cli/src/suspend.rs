@@ -154,7 +154,7 @@ async fn resolve(
             .api(&cluster.client, &cluster.namespace)
             .list(&ListParams::default())
             .await
-            .map_err(|e| cluster.err(e))?;
+            .map_err(|e| cluster.err_kind(e, kind))?;
         if list.items.is_empty() {
             output::failure(format!(
                 "no {} objects found in {} namespace",
@@ -176,7 +176,7 @@ async fn resolve(
     // Every named object must exist before any is changed (upstream gets them all first).
     let api = kind.api(&cluster.client, &cluster.namespace);
     for n in &names {
-        api.get(n).await.map_err(|e| cluster.err(e))?;
+        api.get(n).await.map_err(|e| cluster.err_kind(e, kind))?;
     }
     Ok(Some(names))
 }
@@ -197,7 +197,7 @@ async fn set_suspend(
     }
     api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
-        .map_err(|e| cluster.err(e))?;
+        .map_err(|e| cluster.err_kind(e, kind))?;
     Ok(())
 }
 
@@ -211,7 +211,7 @@ pub async fn wait_ready(
     let api = kind.api(&cluster.client, &cluster.namespace);
     let deadline = tokio::time::Instant::now() + cluster.timeout;
     loop {
-        let obj = to_value(&api.get(name).await.map_err(|e| cluster.err(e))?);
+        let obj = to_value(&api.get(name).await.map_err(|e| cluster.err_kind(e, kind))?);
         match readiness(&obj) {
             Readiness::Ready => return Ok(obj),
             Readiness::Failed(msg) => anyhow::bail!("{msg}"),

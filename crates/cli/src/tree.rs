@@ -59,7 +59,11 @@ pub fn run(args: TreeArgs) -> anyhow::Result<()> {
         let cluster = args.kube.connect().await?;
         let ns = cluster.namespace.clone();
         let api = FluxKind::Kustomization.api(&cluster.client, &ns);
-        let root = to_value(&api.get(&n.name).await.map_err(|e| cluster.err(e))?);
+        let root = to_value(
+            &api.get(&n.name)
+                .await
+                .map_err(|e| cluster.err_kind(e, FluxKind::Kustomization))?,
+        );
         let tree = Node {
             label: format!("Kustomization/{}/{}", ns, n.name),
             children: children(&cluster, &root, 0).await?,
@@ -101,7 +105,7 @@ fn children<'a>(
                         node.children = children(cluster, &to_value(&child), depth + 1).await?
                     }
                     Err(e) if is_not_found(&e) => {}
-                    Err(e) => return Err(cluster.err(e)),
+                    Err(e) => return Err(cluster.err_kind(e, FluxKind::Kustomization)),
                 }
             }
             out.push(node);

@@ -1291,3 +1291,42 @@ fn create_kustomization_health_checks_export() {
         "✗ invalid health check kind 'Service' can be HelmRelease, Deployment, DaemonSet or StatefulSet"
     );
 }
+
+#[test]
+fn a_cluster_without_flux_crds_gets_clear_errors() {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let kubeconfig = dir.join("kubeconfig");
+    env().rt.block_on(async {
+        let mut cfg = apiserver::Config::new(dir.join("data"));
+        cfg.kubeconfig_out = Some(kubeconfig.clone());
+        std::mem::forget(apiserver::start(cfg).await.expect("second server"));
+    });
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_flux"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .output()
+            .unwrap()
+    };
+    let want = "✗ no matches for kind \"GitRepository\" in version \"source.toolkit.fluxcd.io/v1\" (are the Flux CRDs installed?)";
+    assert_eq!(one_error_line(&run(&["get", "sources", "git"])), want);
+    assert_eq!(
+        one_error_line(&run(&["suspend", "source", "git", "x"])),
+        want
+    );
+    assert_eq!(
+        one_error_line(&run(&["reconcile", "ks", "x"])),
+        "✗ no matches for kind \"Kustomization\" in version \"kustomize.toolkit.fluxcd.io/v1\" (are the Flux CRDs installed?)"
+    );
+    let o = run(&["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("✗ gitrepositories.source.toolkit.fluxcd.io not found\n"),
+        "{err}"
+    );
+    assert!(err.ends_with("✗ check failed\n"), "{err}");
+    // --pre only looks at the Kubernetes version.
+    assert!(run(&["check", "--pre"]).status.success());
+}
