@@ -212,7 +212,11 @@ impl Manager {
     pub async fn start(self) -> Result<RunningManager, ManagerError> {
         let (tx, rx) = watch::channel(false);
         let metrics = Arc::new(Metrics::new());
+        // Ready as soon as the endpoints serve, leader or standby (controller-runtime's ping
+        // check): a standby that never became ready would stall rolling updates, since the
+        // old leader only releases the lease when it is replaced.
         let ready = Readiness::default();
+        ready.set(true);
         let metrics_addr =
             http::serve_metrics(self.options.metrics_addr, metrics.clone(), rx.clone()).await?;
         let health_addr =
@@ -267,7 +271,6 @@ impl Manager {
             if let Some(ctx) = source_ctx {
                 controllers.spawn(crate::source::gitrepository::run(ctx, rx.clone()));
             }
-            ready.set(true);
             info!(controllers = ?shared.options.enable, "starting controllers");
             let lost = async {
                 match &elector {

@@ -73,8 +73,14 @@ pub async fn run(ctx: Arc<SourceContext>, mut shutdown: watch::Receiver<bool>) {
         })
         .run(reconcile, error_policy, reconciler)
         .for_each(|res| async move {
-            if let Err(e) = res {
-                debug!(error = %e, "controller event");
+            use kube::runtime::controller::Error as CtrlError;
+            match res {
+                // Reconciler failures were logged by the reconciler or the error policy.
+                Ok(_)
+                | Err(CtrlError::ReconcilerFailed(..))
+                | Err(CtrlError::ObjectNotFound(_)) => {}
+                // Watch failures (missing CRDs, RBAC, connectivity) deserve an operator's eye.
+                Err(e) => error!(error = %e, controllerKind = KIND, "watch failed"),
             }
         })
         .await;
@@ -183,61 +189,22 @@ impl Reconciler {
         if let Some(v) = obj.annotations().get(RECONCILE_REQUEST_ANNOTATION) {
             status.last_handled_reconcile_at = Some(v.clone());
         }
+        // Events and logs first, then the status patch (Flux's order): whoever sees the new
+        // status can also see the event.
+        self.notify(&obj, old_status.as_ref(), &status, &result, &redactor)
+            .await;
         patch_status(&api, &obj, old_status.as_ref(), &status).await?;
-
-        let old_digest = old_status
-            .as_ref()
-            .and_then(|s| s.artifact.as_ref())
-            .map(|a| a.digest.clone());
-        let was_failing = old_status
-            .as_ref()
-            .is_some_and(|s| conditions::is_false(&s.conditions, ct::READY));
         let action = match &result {
-            Ok(fetched) => {
-                if let Some(a) = &status.artifact {
-                    tracing::Span::current().record("revision", a.revision.as_str());
-                    let message = format!(
-                        "stored artifact for commit '{}'",
-                        redactor.apply(&fetched.subject)
-                    );
-                    let new_artifact = old_digest.as_deref() != Some(a.digest.as_str());
-                    if new_artifact || was_failing {
-                        let reason = if new_artifact {
-                            NEW_ARTIFACT
-                        } else {
-                            reason::SUCCEEDED
-                        };
-                        info!("{message}");
-                        let mut ann = BTreeMap::new();
-                        ann.insert(format!("{GROUP}/revision"), a.revision.clone());
-                        ann.insert(format!("{GROUP}/digest"), a.digest.clone());
-                        self.ctx
-                            .recorder
-                            .publish(&obj, NORMAL, reason, &message, ann)
-                            .await;
-                    }
-                }
+            Ok(_) => {
                 let interval =
                     parse_go_duration(&obj.spec.interval).unwrap_or(Duration::from_secs(60));
                 Action::requeue(self.schedule.succeeded(&key, trigger, interval))
             }
-            Err(err) => {
-                error!(error = %err.message, "Reconciler error");
-                let mut ann = BTreeMap::new();
-                if let Some(a) = &status.artifact {
-                    ann.insert(format!("{GROUP}/revision"), a.revision.clone());
-                }
-                self.ctx
-                    .recorder
-                    .publish(&obj, WARNING, &err.reason, &err.message, ann)
-                    .await;
-                if err.is_terminal() {
-                    self.schedule.stalled(&key, trigger);
-                    Action::await_change()
-                } else {
-                    Action::requeue(self.schedule.failed(&key, trigger))
-                }
+            Err(err) if err.is_terminal() => {
+                self.schedule.stalled(&key, trigger);
+                Action::await_change()
             }
+            Err(_) => Action::requeue(self.schedule.failed(&key, trigger)),
         };
         obj.status = Some(status);
         self.ctx.shared.metrics.observe_duration(
@@ -248,6 +215,62 @@ impl Reconciler {
         );
         self.record_info(&obj);
         Ok(action)
+    }
+
+    /// Records the outcome: a `NewArtifact` event (or `Succeeded` on recovery from failure)
+    /// annotated with the revision and digest, or a `Warning` event with the failure reason;
+    /// and the matching log line.
+    async fn notify(
+        &self,
+        obj: &GitRepository,
+        old: Option<&GitRepositoryStatus>,
+        new: &GitRepositoryStatus,
+        result: &Result<Fetched, ReconcileError>,
+        redactor: &Redactor,
+    ) {
+        match result {
+            Ok(fetched) => {
+                let Some(a) = &new.artifact else { return };
+                tracing::Span::current().record("revision", a.revision.as_str());
+                let old_digest = old
+                    .and_then(|s| s.artifact.as_ref())
+                    .map(|a| a.digest.as_str());
+                let was_failing =
+                    old.is_some_and(|s| conditions::is_false(&s.conditions, ct::READY));
+                let new_artifact = old_digest != Some(a.digest.as_str());
+                if !new_artifact && !was_failing {
+                    return;
+                }
+                let message = format!(
+                    "stored artifact for commit '{}'",
+                    redactor.apply(&fetched.subject)
+                );
+                let reason = if new_artifact {
+                    NEW_ARTIFACT
+                } else {
+                    reason::SUCCEEDED
+                };
+                info!("{message}");
+                let mut ann = BTreeMap::new();
+                ann.insert(format!("{GROUP}/revision"), a.revision.clone());
+                ann.insert(format!("{GROUP}/digest"), a.digest.clone());
+                self.ctx
+                    .recorder
+                    .publish(obj, NORMAL, reason, &message, ann)
+                    .await;
+            }
+            Err(err) => {
+                error!(error = %err.message, "Reconciler error");
+                let mut ann = BTreeMap::new();
+                if let Some(a) = &new.artifact {
+                    ann.insert(format!("{GROUP}/revision"), a.revision.clone());
+                }
+                self.ctx
+                    .recorder
+                    .publish(obj, WARNING, &err.reason, &err.message, ann)
+                    .await;
+            }
+        }
     }
 
     fn record_info(&self, obj: &GitRepository) {

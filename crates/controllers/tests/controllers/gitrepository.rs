@@ -456,7 +456,12 @@ async fn failures_report_flux_reasons() -> Result<()> {
             .map(|e| e.count.unwrap_or(1))
             .sum::<i32>()
     };
-    let before = warnings(w.events("bad-semver").await?);
+    // The Warning event is recorded right after the status patch: wait for it first.
+    let before = wait_for(WAIT, || {
+        let evs = w.events("bad-semver");
+        async move { Ok(Some(warnings(evs.await?)).filter(|n| *n > 0)) }
+    })
+    .await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         warnings(w.events("bad-semver").await?),

@@ -12,7 +12,7 @@ use kube::Api;
 use kube::api::PostParams;
 
 use crate::gitserver::{Auth, GitServer};
-use crate::harness::{self, eventually, http_get, wait_for};
+use crate::harness::{self, http_get, wait_for};
 
 /// A stand-in for notification-controller's event endpoint: records every POSTed body.
 async fn event_receiver() -> Result<(String, Arc<Mutex<Vec<serde_json::Value>>>)> {
@@ -119,6 +119,8 @@ async fn metrics_health_and_event_forwarding() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_election_hands_over() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    git.create_repo("le", &[("a.yaml", "a: 1\n")])?;
     let client = harness::client().await?;
     let ns = harness::namespace(&client).await?;
     let timing = LeaseTiming {
@@ -134,37 +136,84 @@ async fn leader_election_hands_over() -> Result<()> {
     o2.leader_elect = true;
     o2.lease_timing = timing;
 
-    let first = harness::manager(&client, o1).await?;
-    let ready = |addr: std::net::SocketAddr| async move {
-        let (code, _) = http_get(&format!("http://{addr}/readyz")).await?;
-        anyhow::Ok(code == 200)
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
+    let holder = || {
+        let leases = leases.clone();
+        async move {
+            let lease = leases.get_opt("source-controller-leader-election").await?;
+            anyhow::Ok(
+                lease
+                    .and_then(|l| l.spec)
+                    .and_then(|s| s.holder_identity)
+                    .filter(|h| !h.is_empty()),
+            )
+        }
     };
-    let a1 = first.health_addr;
-    eventually(Duration::from_secs(10), || ready(a1))
+    let first = harness::manager(&client, o1).await?;
+    let holder1 = wait_for(Duration::from_secs(10), holder)
         .await
         .context("first manager leads")?;
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
-    let lease = leases.get("source-controller-leader-election").await?;
-    let holder1 = lease
-        .spec
-        .clone()
-        .unwrap()
-        .holder_identity
-        .context("holder")?;
-
     let second = harness::manager(&client, o2).await?;
-    let a2 = second.health_addr;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(!ready(a2).await?, "second manager must wait for the lease");
+    // A standby is ready (so rolling updates proceed) but does not reconcile.
+    let (code, _) = http_get(&format!("http://{}/readyz", second.health_addr)).await?;
+    assert_eq!(code, 200);
+    let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns);
+    let spec = GitRepositorySpec {
+        url: git.url("le"),
+        interval: "5m".into(),
+        r#ref: Some(api::source::GitRepositoryRef {
+            branch: Some("main".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let artifact_url = || {
+        let repos = repos.clone();
+        async move {
+            let o = repos.get("le").await?;
+            anyhow::Ok(o.status.and_then(|s| s.artifact).map(|a| a.url))
+        }
+    };
+    repos
+        .create(&PostParams::default(), &GitRepository::new("le", spec))
+        .await?;
+    let url1 = wait_for(Duration::from_secs(20), artifact_url).await?;
+    assert!(
+        url1.contains(&first.storage_addr.unwrap().port().to_string()),
+        "the leader reconciled: {url1}"
+    );
+    assert_eq!(holder().await?.as_deref(), Some(holder1.as_str()));
 
+    // The leader stops and releases the lease; the standby takes over and reconciles.
     first.shutdown().await?;
-    eventually(Duration::from_secs(10), || ready(a2))
-        .await
-        .context("second manager takes over")?;
+    let holder2 = wait_for(Duration::from_secs(10), || {
+        let h = holder();
+        let old = holder1.clone();
+        async move { Ok(h.await?.filter(|h| *h != old)) }
+    })
+    .await
+    .context("second manager takes over")?;
+    assert_ne!(holder2, holder1);
     let lease = leases.get("source-controller-leader-election").await?;
-    let spec = lease.spec.unwrap();
-    assert_ne!(spec.holder_identity.as_deref(), Some(holder1.as_str()));
-    assert!(spec.lease_transitions.unwrap_or(0) >= 1);
+    assert!(lease.spec.unwrap().lease_transitions.unwrap_or(0) >= 1);
+    // The new leader re-advertises the artifact under its own storage address.
+    let port2 = second.storage_addr.unwrap().port().to_string();
+    let value = harness::unique("req");
+    let patch = serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
+    repos
+        .patch(
+            "le",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await?;
+    wait_for(Duration::from_secs(20), || {
+        let u = artifact_url();
+        let port2 = port2.clone();
+        async move { Ok(u.await?.filter(|u| u.contains(&port2))) }
+    })
+    .await
+    .context("second manager reconciles after the hand-over")?;
     second.shutdown().await?;
     Ok(())
 }
