@@ -1330,3 +1330,94 @@ fn a_cluster_without_flux_crds_gets_clear_errors() {
     // --pre only looks at the Kubernetes version.
     assert!(run(&["check", "--pre"]).status.success());
 }
+
+fn dynamic(ns: &str, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        env().client.clone(),
+        ns,
+        &resource(api_version, kind, plural),
+    )
+}
+
+#[test]
+fn get_sources_all_and_helmreleases() {
+    let ns = namespace("all-sources");
+    create(&git_repos(&ns), git_repo(&ns, "app"));
+    let oci = dynamic(
+        &ns,
+        "source.toolkit.fluxcd.io/v1",
+        "OCIRepository",
+        "ocirepositories",
+    );
+    create(
+        &oci,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "manifests", "namespace": ns},
+            "spec": {"interval": "5m", "url": "oci://ghcr.io/stefanprodan/manifests/podinfo", "ref": {"tag": "latest"}}
+        }),
+    );
+    let helm = dynamic(
+        &ns,
+        "source.toolkit.fluxcd.io/v1",
+        "HelmRepository",
+        "helmrepositories",
+    );
+    create(
+        &helm,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+            "metadata": {"name": "charts", "namespace": ns},
+            "spec": {"interval": "1h", "url": "https://stefanprodan.github.io/podinfo"}
+        }),
+    );
+    let out = ok(flux(&["get", "sources", "all", "-n", &ns, "--no-header"]));
+    let names: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gitrepository/app",
+            "ocirepository/manifests",
+            "helmrepository/charts"
+        ]
+    );
+
+    let hr = dynamic(
+        &ns,
+        "helm.toolkit.fluxcd.io/v2",
+        "HelmRelease",
+        "helmreleases",
+    );
+    create(
+        &hr,
+        json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "namespace": ns},
+            "spec": {"interval": "10m", "chart": {"spec": {"chart": "podinfo",
+                "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}}
+        }),
+    );
+    patch_status(
+        &hr,
+        "podinfo",
+        json!({
+            "observedGeneration": 1,
+            "history": [{"chartName": "podinfo", "chartVersion": "6.7.1", "configDigest": "sha256:00",
+                "digest": "sha256:00", "firstDeployed": "2026-01-01T00:00:00Z", "lastDeployed": "2026-01-01T00:00:00Z",
+                "name": "podinfo", "namespace": ns, "status": "deployed", "version": 1}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "InstallSucceeded",
+                "message": "Helm install succeeded for release podinfo with chart podinfo@6.7.1",
+                "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+        }),
+    );
+    let out = ok(flux(&["get", "hr", "-n", &ns]));
+    assert_eq!(
+        out,
+        "NAME   \tREVISION\tSUSPENDED\tREADY\tMESSAGE                                                            \t\n\
+         podinfo\t6.7.1   \tFalse    \tTrue \tHelm install succeeded for release podinfo with chart podinfo@6.7.1\t\n"
+    );
+}
