@@ -800,3 +800,55 @@ async fn every_ref_kind() -> Result<()> {
     w.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_custom_ca() -> Result<()> {
+    let (git, ca) =
+        GitServer::start_tls(Auth::Basic("flux".into(), "tls-pass-123456".into())).await?;
+    git.create_repo("tls", &[("a.yaml", "a: 1\n")])?;
+    let mut w = World::new().await?;
+    w.secret(
+        "with-ca",
+        &[
+            ("username", "flux"),
+            ("password", "tls-pass-123456"),
+            ("ca.crt", &ca),
+        ],
+    )
+    .await?;
+    w.secret(
+        "no-ca",
+        &[("username", "flux"), ("password", "tls-pass-123456")],
+    )
+    .await?;
+    let with = |secret: &str| {
+        let mut s = spec(&git.url("tls"), "main");
+        s.secret_ref = Some(api::meta::LocalObjectReference {
+            name: secret.into(),
+        });
+        s
+    };
+    w.create("trusted", with("with-ca")).await?;
+    w.create("untrusted", with("no-ca")).await?;
+    let ok = w.wait_ready("trusted", "True").await?;
+    assert!(
+        ok.status
+            .unwrap()
+            .artifact
+            .unwrap()
+            .revision
+            .starts_with("main@sha1:")
+    );
+    let bad = w.wait_ready("untrusted", "False").await?;
+    let ready = cond(&bad, "Ready").unwrap();
+    assert_eq!(ready.reason, "GitOperationFailed");
+    assert!(
+        ready
+            .message
+            .contains("failed to checkout and determine revision"),
+        "{ready:?}"
+    );
+    assert!(!ready.message.contains("tls-pass-123456"));
+    w.stop().await;
+    Ok(())
+}

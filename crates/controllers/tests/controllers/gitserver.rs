@@ -59,6 +59,54 @@ impl GitServer {
         })
     }
 
+    /// Starts a server over HTTPS with a freshly generated CA; returns it and the CA's PEM.
+    pub async fn start_tls(auth: Auth) -> Result<(Self, String)> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().to_path_buf();
+        let state = Arc::new(ServerState {
+            root: root.clone(),
+            auth,
+        });
+        let app = axum::Router::new().fallback(handle).with_state(state);
+        // The API server's PKI helper issues a CA and a server certificate for 127.0.0.1.
+        let pki = apiserver::pki::Pki::generate()?;
+        let tls = apiserver::transport::tls_config(&pki)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let svc = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let mut app = app.clone();
+                            async move {
+                                use tower_service::Service;
+                                app.call(req.map(Body::new)).await
+                            }
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Ok((
+            Self {
+                root,
+                base_url: format!("https://{addr}"),
+                _dir: dir,
+            },
+            pki.ca_cert.clone(),
+        ))
+    }
+
     /// Creates a bare repository `name.git` with one commit on `main` holding `files`.
     pub fn create_repo(&self, name: &str, files: &[(&str, &str)]) -> Result<Repo> {
         let repo = Repo {
