@@ -7,16 +7,21 @@
 //!   prints them, keys in go-yaml's natural order; [`to_string_keep_order`] keeps the value's
 //!   own key order. [`sort_keys`] and [`key_cmp`] expose that order.
 //!
-//! Not done yet: the comment-preserving scalar setter; `.inf`/`.nan` (kustomize rejects them, we
+//! * [`scalar_sites`] / [`set_scalar`] edit scalar values inside YAML text in place, keeping
+//!   comments and layout (image automation's `# {"$imagepolicy": ...}` markers).
+//!
+//! Not done yet: `.inf`/`.nan` (kustomize rejects them, we
 //! keep them as strings); number spellings are normalized as kustomize does (`1.0` → `1`,
 //! `0x1F` → `31`), which is the point of byte-identical output.
 
 mod read;
+mod setter;
 mod sort;
 mod timestamp;
 mod write;
 
 pub use read::{parse, parse_documents};
+pub use setter::{PathSegment, ScalarSite, scalar_sites, set_scalar};
 pub use sort::{key_cmp, sort_keys};
 
 use serde_json::Value;

@@ -612,3 +612,21 @@ fn go_format_g(f: f64) -> String {
         format!("{sign}{a}.{b}")
     }
 }
+
+/// `s` as a double-quoted scalar on one line (no folding), escaped as go-yaml escapes.
+pub(crate) fn double_quoted(s: &str) -> String {
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+        whitespace: true,
+        indention: true,
+        order: KeyOrder::AsIs,
+    };
+    e.double(s, 0, false);
+    e.out
+}
+
+/// Would go-yaml write `s` (as a value) as a plain scalar?
+pub(crate) fn plain_allowed(s: &str) -> bool {
+    string_style(s, false) == Style::Plain
+}

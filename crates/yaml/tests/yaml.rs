@@ -272,3 +272,91 @@ fn alias_bombs_are_refused() {
     let deep = "[".repeat(10_000);
     assert!(yaml::parse_documents(&deep).is_err());
 }
+
+#[test]
+fn setter_edits_values_in_place() {
+    use yaml::PathSegment::{Index, Key};
+    let text = "\
+# top comment
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/org/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}
+      - name: side
+        image: 'docker.io/side:2.0'   # {\"$imagepolicy\": \"flux-system:side:tag\"}
+        args: [\"--x\", plain]
+---
+kind: Other
+tag: \"v1\" # {\"$imagepolicy\": \"ns:p:tag\"}
+";
+    let sites = yaml::scalar_sites(text).expect("sites");
+    let image = sites
+        .iter()
+        .find(|s| s.value == "ghcr.io/org/app:1.0.0")
+        .expect("image site");
+    assert_eq!(image.document, 0);
+    assert_eq!(image.line, 9);
+    assert_eq!(
+        image.path,
+        [
+            Key("spec".into()),
+            Key("template".into()),
+            Key("spec".into()),
+            Key("containers".into()),
+            Index(0),
+            Key("image".into())
+        ]
+    );
+    assert_eq!(
+        image.comment.as_deref(),
+        Some("{\"$imagepolicy\": \"flux-system:app\"}")
+    );
+    let side = sites
+        .iter()
+        .find(|s| s.value == "docker.io/side:2.0")
+        .expect("side site");
+    assert_eq!(&text[side.range.clone()], "'docker.io/side:2.0'");
+    let arg = sites.iter().find(|s| s.value == "--x").expect("flow item");
+    assert_eq!(arg.path.last(), Some(&Index(0)));
+    assert_eq!(arg.comment, None);
+    let tag = sites.iter().find(|s| s.value == "v1").expect("tag");
+    assert_eq!(
+        (tag.document, tag.path.as_slice()),
+        (1, &[Key("tag".into())][..])
+    );
+
+    let edited = yaml::set_scalar(text, image, "ghcr.io/org/app:1.1.0");
+    let edited = {
+        let sites = yaml::scalar_sites(&edited).expect("sites again");
+        let side = sites
+            .iter()
+            .find(|s| s.value == "docker.io/side:2.0")
+            .expect("side");
+        yaml::set_scalar(&edited, side, "docker.io/side:it's")
+    };
+    let edited = {
+        let sites = yaml::scalar_sites(&edited).expect("sites again");
+        let tag = sites.iter().find(|s| s.value == "v1").expect("tag");
+        yaml::set_scalar(&edited, tag, "v2")
+    };
+    let want = text
+        .replace("ghcr.io/org/app:1.0.0", "ghcr.io/org/app:1.1.0")
+        .replace("'docker.io/side:2.0'", "'docker.io/side:it''s'")
+        .replace("\"v1\"", "\"v2\"");
+    assert_eq!(edited, want);
+
+    // A plain value that would read as another type gets quoted.
+    let sites = yaml::scalar_sites("a: x # c\n").expect("sites");
+    assert_eq!(
+        yaml::set_scalar("a: x # c\n", &sites[0], "true"),
+        "a: \"true\" # c\n"
+    );
+    assert_eq!(
+        yaml::set_scalar("a: x # c\n", &sites[0], "a: b"),
+        "a: \"a: b\" # c\n"
+    );
+}
