@@ -5,7 +5,7 @@ use crate::cluster::{KubeArgs, block_on, now_timestamp};
 use crate::output;
 use clap::Args;
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 
 /// `flux events` arguments.
 #[derive(Args)]
@@ -21,6 +21,9 @@ pub struct EventsArgs {
     /// Filter events by type (Normal, Warning), comma separated.
     #[arg(long, value_delimiter = ',')]
     types: Vec<String>,
+    /// Stream new events as they happen (until --timeout).
+    #[arg(short = 'w', long)]
+    watch: bool,
 }
 
 /// Runs `flux events`.
@@ -41,6 +44,10 @@ pub fn run(args: EventsArgs) -> anyhow::Result<()> {
             anyhow::bail!("type '{t}' not supported, valid types are: Normal, Warning");
         }
     }
+    let filter = Filter {
+        wanted,
+        types: args.types.clone(),
+    };
     block_on(async move {
         let cluster = args.kube.connect().await?;
         let api: Api<Event> = if args.all_namespaces {
@@ -52,34 +59,12 @@ pub fn run(args: EventsArgs) -> anyhow::Result<()> {
             .list(&ListParams::default())
             .await
             .map_err(|e| cluster.err(e))?;
-        let mut events: Vec<&Event> = list
-            .items
-            .iter()
-            .filter(|e| {
-                let io = &e.involved_object;
-                let flux = io
-                    .api_version
-                    .as_deref()
-                    .is_some_and(|v| v.contains(".toolkit.fluxcd.io/"));
-                let matches_for = match &wanted {
-                    Some((k, n)) => {
-                        io.kind
-                            .as_deref()
-                            .is_some_and(|ik| ik.eq_ignore_ascii_case(k))
-                            && n.as_deref().is_none_or(|n| io.name.as_deref() == Some(n))
-                    }
-                    None => flux,
-                };
-                let type_ok = args.types.is_empty()
-                    || args.types.iter().any(|t| {
-                        e.type_
-                            .as_deref()
-                            .is_some_and(|et| et.eq_ignore_ascii_case(t))
-                    });
-                matches_for && type_ok
-            })
-            .collect();
-        if events.is_empty() {
+        let mut events: Vec<&Event> = list.items.iter().filter(|e| filter.keeps(e)).collect();
+        let mut h = vec!["Last seen", "Type", "Reason", "Object", "Message"];
+        if args.all_namespaces {
+            h.insert(0, "Namespace");
+        }
+        if events.is_empty() && !args.watch {
             output::failure(format!(
                 "no events found in {} namespace",
                 if args.all_namespaces {
@@ -91,36 +76,102 @@ pub fn run(args: EventsArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         events.sort_by_key(|e| last_seen(e));
-        let now = now_timestamp();
-        let rows: Vec<Vec<String>> = events
-            .iter()
-            .map(|e| {
-                let mut r = Vec::new();
-                if args.all_namespaces {
-                    r.push(e.metadata.namespace.clone().unwrap_or_default());
-                }
-                let age = last_seen(e)
-                    .map(|t| human_duration(now.as_second() - t.as_second()))
-                    .unwrap_or_else(|| "<unknown>".into());
-                r.push(age);
-                r.push(e.type_.clone().unwrap_or_default());
-                r.push(e.reason.clone().unwrap_or_default());
-                r.push(format!(
-                    "{}/{}",
-                    e.involved_object.kind.clone().unwrap_or_default(),
-                    e.involved_object.name.clone().unwrap_or_default()
-                ));
-                r.push(e.message.clone().unwrap_or_default().trim_end().to_string());
-                r
-            })
-            .collect();
-        let mut h = vec!["Last seen", "Type", "Reason", "Object", "Message"];
-        if args.all_namespaces {
-            h.insert(0, "Namespace");
-        }
+        let rows: Vec<Vec<String>> = events.iter().map(|e| row(e, args.all_namespaces)).collect();
         print!("{}", output::table(Some(&h), &rows));
-        Ok(())
+        if !args.watch {
+            return Ok(());
+        }
+        // Stream new and updated events, one row each, until the timeout.
+        let rv = list.metadata.resource_version.unwrap_or_default();
+        let watch = async {
+            use futures::TryStreamExt;
+            use std::io::Write;
+            let mut rv = rv;
+            loop {
+                let stream = api
+                    .watch(&WatchParams::default().timeout(290), &rv)
+                    .await
+                    .map_err(|e| cluster.err(e))?;
+                futures::pin_mut!(stream);
+                while let Some(ev) = stream.try_next().await.map_err(|e| cluster.err(e))? {
+                    match ev {
+                        WatchEvent::Added(e) | WatchEvent::Modified(e) => {
+                            if let Some(v) = &e.metadata.resource_version {
+                                rv = v.clone();
+                            }
+                            if filter.keeps(&e) {
+                                print!("{}", output::table(None, &[row(&e, args.all_namespaces)]));
+                                let _ = std::io::stdout().flush();
+                            }
+                        }
+                        WatchEvent::Deleted(_) => {}
+                        WatchEvent::Bookmark(b) => rv = b.metadata.resource_version,
+                        WatchEvent::Error(e) => anyhow::bail!("watch failed: {}", e.message),
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout(cluster.timeout, watch).await {
+            Ok(r) => r,
+            Err(_) => Ok(()),
+        }
     })
+}
+
+/// Which events to show.
+struct Filter {
+    /// `--for`: kind and optional name.
+    wanted: Option<(String, Option<String>)>,
+    /// `--types`.
+    types: Vec<String>,
+}
+
+impl Filter {
+    fn keeps(&self, e: &Event) -> bool {
+        let io = &e.involved_object;
+        let matches_for = match &self.wanted {
+            Some((k, n)) => {
+                io.kind
+                    .as_deref()
+                    .is_some_and(|ik| ik.eq_ignore_ascii_case(k))
+                    && n.as_deref().is_none_or(|n| io.name.as_deref() == Some(n))
+            }
+            // Without --for: events about Flux objects only.
+            None => io
+                .api_version
+                .as_deref()
+                .is_some_and(|v| v.contains(".toolkit.fluxcd.io/")),
+        };
+        let type_ok = self.types.is_empty()
+            || self.types.iter().any(|t| {
+                e.type_
+                    .as_deref()
+                    .is_some_and(|et| et.eq_ignore_ascii_case(t))
+            });
+        matches_for && type_ok
+    }
+}
+
+/// The table cells of one event.
+fn row(e: &Event, all_namespaces: bool) -> Vec<String> {
+    let now = now_timestamp();
+    let mut r = Vec::new();
+    if all_namespaces {
+        r.push(e.metadata.namespace.clone().unwrap_or_default());
+    }
+    let age = last_seen(e)
+        .map(|t| human_duration(now.as_second() - t.as_second()))
+        .unwrap_or_else(|| "<unknown>".into());
+    r.push(age);
+    r.push(e.type_.clone().unwrap_or_default());
+    r.push(e.reason.clone().unwrap_or_default());
+    r.push(format!(
+        "{}/{}",
+        e.involved_object.kind.clone().unwrap_or_default(),
+        e.involved_object.name.clone().unwrap_or_default()
+    ));
+    r.push(e.message.clone().unwrap_or_default().trim_end().to_string());
+    r
 }
 
 /// When the event last happened: `lastTimestamp`, else `eventTime`, else creation.

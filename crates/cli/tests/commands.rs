@@ -1421,3 +1421,47 @@ fn get_sources_all_and_helmreleases() {
          podinfo\t6.7.1   \tFalse    \tTrue \tHelm install succeeded for release podinfo with chart podinfo@6.7.1\t\n"
     );
 }
+
+#[test]
+fn events_watch_streams_new_events() {
+    use std::io::BufRead;
+    let ns = namespace("events-watch");
+    let events = dynamic(&ns, "v1", "Event", "events");
+    let mut child = spawn_flux(&["events", "-w", "-n", &ns, "--timeout=20s"]);
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().expect("a line").expect("utf-8");
+    assert_eq!(next(), "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE\t");
+    let now = k8s_openapi::jiff::Timestamp::from_second(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .unwrap()
+    .to_string();
+    create(
+        &events,
+        json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": "live", "namespace": ns},
+            "involvedObject": {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "name": "podinfo", "namespace": ns},
+            "type": "Normal", "reason": "NewArtifact", "message": "stored artifact",
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1
+        }),
+    );
+    let line = next();
+    let cells: Vec<&str> = line.split('\t').collect();
+    assert!(cells[0].ends_with('s'), "an age in seconds: {line}");
+    assert_eq!(
+        &cells[1..],
+        [
+            "Normal",
+            "NewArtifact",
+            "GitRepository/podinfo",
+            "stored artifact",
+            ""
+        ]
+    );
+    child.kill().expect("stop the watch");
+    child.wait().unwrap();
+}
