@@ -711,6 +711,23 @@ async fn ignore_and_include() -> Result<()> {
     assert_eq!(st.observed_include.len(), 1);
     assert_eq!(st.included_artifacts.len(), 1);
 
+    // Sparse checkout: only the listed directories end up in the artifact.
+    let mut s = spec(&git.url("lib"), "main");
+    s.sparse_checkout = vec!["config".into()];
+    w.create("sparse", s).await?;
+    let obj = w.wait_ready("sparse", "True").await?;
+    assert_eq!(
+        fetch_artifact(&obj).await?,
+        vec![
+            "config/base.yaml".to_string(),
+            "config/skip.txt".to_string()
+        ]
+    );
+    assert_eq!(
+        obj.status.unwrap().observed_sparse_checkout,
+        vec!["config".to_string()]
+    );
+
     // An include that does not exist: IncludeUnavailable.
     let mut s = spec(&git.url("app"), "main");
     s.include = vec![api::source::GitRepositoryInclude {
