@@ -71,8 +71,38 @@ enum Command {
     Completion(completion::CompletionArgs),
 }
 
+/// Parses the command line; usage errors print as one `✗` line with exit 1, as upstream's
+/// cobra errors do (help and version output stay as clap prints them).
+fn parse_cli() -> Cli {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // The message is the first paragraph (clap puts tips and usage after a blank line).
+            let text = e.to_string();
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            eprintln!("✗ {}", first.join(" ").trim_start_matches("error: "));
+            std::process::exit(1);
+        }
+    }
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Install(args) => install::run(args),
         Command::Version(args) => version::run(args),

@@ -1465,3 +1465,24 @@ fn events_watch_streams_new_events() {
     child.kill().expect("stop the watch");
     child.wait().unwrap();
 }
+
+#[test]
+fn usage_errors_are_one_line() {
+    let o = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args(["get", "sources", "git", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(one_error_line(&o), "✗ unexpected argument '--bogus' found");
+    let o = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args(["reconcile", "source", "git"])
+        .output()
+        .unwrap();
+    assert!(one_error_line(&o).contains("<NAME>"), "{}", stderr(&o));
+    // --help still prints the command's help on stdout, successfully.
+    let o = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args(["reconcile", "kustomization", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("--with-source"));
+}
