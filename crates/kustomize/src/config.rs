@@ -72,24 +72,55 @@ pub struct TransformerConfig {
     pub replicas: Vec<FieldSpec>,
 }
 
-/// Field spec equality as kustomize merges them: same path and GVK selected.
+/// Field spec equality as kustomize merges them: same path, and `a`'s GVK selected by `b`'s.
 fn effectively_equals(a: &FieldSpec, b: &FieldSpec) -> bool {
-    let ag = Gvk::new(&a.group, &a.version, &a.kind);
-    let bg = Gvk::new(&b.group, &b.version, &b.kind);
-    ag.is_selected(&bg) && a.path == b.path
+    a.path == b.path
+        && (b.group.is_empty() || a.group == b.group)
+        && (b.version.is_empty() || a.version == b.version)
+        && (b.kind.is_empty() || a.kind == b.kind)
 }
 
 /// Adds field specs, skipping ones already present; conflicting `create` flags are an error.
 pub fn merge_specs(into: &mut Vec<FieldSpec>, incoming: &[FieldSpec]) -> Result<(), String> {
+    // Merging a list into itself (defaults into defaults, at every level) is the common case:
+    // identical entries are found by hash before the linear "effectively equal" scan.
+    let exact: std::collections::HashSet<(&str, &str, &str, &str, bool)> = into
+        .iter()
+        .map(|f| {
+            (
+                f.path.as_str(),
+                f.group.as_str(),
+                f.version.as_str(),
+                f.kind.as_str(),
+                f.create,
+            )
+        })
+        .collect();
+    let mut add = Vec::new();
     for x in incoming {
-        match into.iter().find(|s| effectively_equals(s, x)) {
+        let key = (
+            x.path.as_str(),
+            x.group.as_str(),
+            x.version.as_str(),
+            x.kind.as_str(),
+            x.create,
+        );
+        if exact.contains(&key) {
+            continue;
+        }
+        match into
+            .iter()
+            .chain(add.iter())
+            .find(|s| effectively_equals(s, x))
+        {
             Some(s) if s.create != x.create => {
                 return Err(format!("conflicting fieldspecs for path '{}'", x.path));
             }
             Some(_) => {}
-            None => into.push(x.clone()),
+            None => add.push(x.clone()),
         }
     }
+    into.extend(add);
     Ok(())
 }
 

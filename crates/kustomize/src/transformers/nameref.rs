@@ -1,7 +1,7 @@
 //! Name-reference fix-up: after renames (prefix, suffix, hash, namespace), update every field
 //! that refers to a renamed object by name.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -9,12 +9,12 @@ use crate::config::NameBackRef;
 use crate::error::Error;
 use crate::fieldspec::{self, CreateKind};
 use crate::resid::{Gvk, ResId};
-use crate::resource::Resource;
+use crate::resource::{Resource, scalar_string};
 use crate::types::FieldSpec;
 
-/// A snapshot of a candidate referral.
+/// What the fix-up needs to know of every object; names do not change during the fix-up
+/// (name fields are never reference fields), so one snapshot serves all referrers.
 struct Cand {
-    idx: usize,
     name: String,
     namespace: String,
     cur: ResId,
@@ -30,86 +30,88 @@ fn roleref_gvk(obj: &Value) -> Option<Gvk> {
     Some(Gvk::new(g, "", k))
 }
 
-/// Which of `pool` (indexes into `snap`) a referrer can see (kustomize's namespace rules).
-fn visible(snap: &[Cand], pool: &[usize], referrer: &Resource, rid: &ResId) -> HashSet<usize> {
-    if rid.cluster_scoped {
-        return pool.iter().copied().collect();
-    }
-    let mut rb_ns = HashSet::new();
-    if referrer.kind() == "RoleBinding"
-        && let Some(Value::Array(subjects)) = referrer.obj.get("subjects")
-    {
-        for s in subjects {
-            if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                && let Some(ns) = s.get("namespace").and_then(Value::as_str)
-            {
-                rb_ns.insert(ns.to_string());
-            }
-        }
-    }
-    pool.iter()
-        .copied()
-        .filter(|&j| {
-            let c = &snap[j];
-            c.cur.cluster_scoped || c.cur.ns_equals(rid) || rb_ns.contains(&c.namespace)
-        })
-        .collect()
+/// Everything shared by all referrers.
+struct Index<'a> {
+    list: &'a [Resource],
+    snap: Vec<Cand>,
+    /// Renamed objects by each of their previous names.
+    by_prev_name: HashMap<String, Vec<usize>>,
+    /// All objects by original effective namespace.
+    by_org_ns: HashMap<String, Vec<usize>>,
 }
 
+/// One referrer's view.
 struct Ctx<'a> {
-    list: &'a [Resource],
-    cands: &'a [Cand],
+    ix: &'a Index<'a>,
     referrer: &'a Resource,
-    referrer_id: &'a ResId,
+    rid: &'a ResId,
+    rb_ns: HashSet<String>,
     roleref: Option<Gvk>,
     target: Gvk,
     path: &'a str,
 }
 
 impl Ctx<'_> {
-    fn select(&self, old: &str, pool: &[&Cand], ns_too: bool) -> Result<Option<usize>, String> {
-        // The referrer's object is taken out while it is edited: use the values saved before.
+    /// kustomize's namespace rules for what a referrer may refer to.
+    fn visible(&self, j: usize) -> bool {
+        let c = &self.ix.snap[j];
+        self.rid.cluster_scoped
+            || c.cur.cluster_scoped
+            || c.cur.ns_equals(self.rid)
+            || self.rb_ns.contains(&c.namespace)
+    }
+
+    fn select(
+        &self,
+        old: &str,
+        keep: &dyn Fn(&Cand) -> bool,
+        ns_too: bool,
+    ) -> Result<Option<usize>, String> {
         let rr = if self.path.ends_with("roleRef/name") {
             self.roleref.clone()
         } else {
             None
         };
-        let rid = self.referrer_id;
-        let mut c: Vec<&Cand> = pool
+        let Some(named) = self.ix.by_prev_name.get(old) else {
+            return Ok(None);
+        };
+        let snap = &self.ix.snap;
+        let mut c: Vec<usize> = named
             .iter()
             .copied()
-            .filter(|c| c.prev.iter().any(|p| p.name == old))
-            .filter(|c| c.prev.iter().any(|p| p.gvk.is_selected(&self.target)))
-            .filter(|c| {
+            .filter(|&j| self.visible(j) && keep(&snap[j]))
+            .filter(|&j| snap[j].prev.iter().any(|p| p.gvk.is_selected(&self.target)))
+            .filter(|&j| {
                 rr.as_ref()
-                    .is_none_or(|g| c.prev.iter().any(|p| p.gvk.is_selected(g)))
+                    .is_none_or(|g| snap[j].prev.iter().any(|p| p.gvk.is_selected(g)))
             })
-            .filter(|c| {
-                rid.cluster_scoped
-                    || c.cur.cluster_scoped
-                    || c.kind == "ServiceAccount"
-                    || rid.ns_equals(&c.cur)
+            .filter(|&j| {
+                let x = &snap[j];
+                self.rid.cluster_scoped
+                    || x.cur.cluster_scoped
+                    || x.kind == "ServiceAccount"
+                    || self.rid.ns_equals(&x.cur)
             })
             .collect();
         if c.len() == 1 {
-            return Ok(Some(c[0].idx));
+            return Ok(Some(c[0]));
         }
-        let referrer = self.referrer;
-        c.retain(|x| self.list[x.idx].prefixes_suffixes_equal(referrer, true));
+        let list = self.ix.list;
+        c.retain(|&j| list[j].prefixes_suffixes_equal(self.referrer, true));
         if c.len() > 1 {
-            c.retain(|x| self.list[x.idx].prefixes_suffixes_equal(referrer, false));
+            c.retain(|&j| list[j].prefixes_suffixes_equal(self.referrer, false));
         }
         match c.len() {
             0 => Ok(None),
-            1 => Ok(Some(c[0].idx)),
+            1 => Ok(Some(c[0])),
             _ => {
-                let same = c
-                    .iter()
-                    .all(|x| x.name == c[0].name && (!ns_too || x.namespace == c[0].namespace));
-                if same {
-                    Ok(Some(c[0].idx))
+                let f = &snap[c[0]];
+                if c.iter().all(|&j| {
+                    snap[j].name == f.name && (!ns_too || snap[j].namespace == f.namespace)
+                }) {
+                    Ok(Some(c[0]))
                 } else {
-                    let ids: Vec<String> = c.iter().map(|x| x.cur.to_string()).collect();
+                    let ids: Vec<String> = c.iter().map(|&j| snap[j].cur.to_string()).collect();
                     Err(format!(
                         "found multiple possible referrals: {}",
                         ids.join(", ")
@@ -123,11 +125,10 @@ impl Ctx<'_> {
         let Value::String(old) = &*node else {
             return Ok(());
         };
-        let pool: Vec<&Cand> = self.cands.iter().collect();
-        if let Some(i) = self.select(old, &pool, false)? {
-            let new = self.list[i].name().to_string();
-            if &new != old {
-                *node = Value::String(new);
+        if let Some(j) = self.select(old, &|_| true, false)? {
+            let new = &self.ix.snap[j].name;
+            if new != old {
+                *node = Value::String(new.clone());
             }
         }
         Ok(())
@@ -135,37 +136,35 @@ impl Ctx<'_> {
 
     fn set_mapping(&self, node: &mut Value) -> Result<(), String> {
         let m = node.as_object_mut().ok_or("expect a mapping node")?;
-        let Some(old) = m
-            .get("name")
-            .map(|v| crate::resource::scalar_string(v).unwrap_or_default())
-        else {
+        let Some(old) = m.get("name").map(|v| scalar_string(v).unwrap_or_default()) else {
             return Err("path config error; no 'name' field in node".into());
         };
-        let pool: Vec<&Cand> = match m.get("namespace") {
-            None => self.cands.iter().collect(),
+        let found = match m.get("namespace") {
+            None => self.select(&old, &|_| true, true)?,
             Some(nsv) => {
-                let ns = crate::resource::scalar_string(nsv).unwrap_or_default();
-                let by_org: Vec<&Cand> = self.cands.iter().filter(|c| c.org_ns == ns).collect();
-                if !by_org.is_empty() {
-                    by_org
+                let ns = scalar_string(nsv).unwrap_or_default();
+                // Candidates originally in that namespace if any is visible, else those
+                // currently in it.
+                let by_org = self
+                    .ix
+                    .by_org_ns
+                    .get(&ns)
+                    .is_some_and(|v| v.iter().any(|&j| self.visible(j)));
+                if by_org {
+                    self.select(&old, &|c: &Cand| c.org_ns == ns, true)?
                 } else {
-                    self.cands
-                        .iter()
-                        .filter(|c| c.cur.effective_namespace() == ns)
-                        .collect()
+                    self.select(&old, &|c: &Cand| c.cur.effective_namespace() == ns, true)?
                 }
             }
         };
-        let Some(i) = self.select(&old, &pool, true)? else {
-            return Ok(());
-        };
-        let r = &self.list[i];
-        if r.name() == old && r.namespace().is_empty() {
+        let Some(j) = found else { return Ok(()) };
+        let r = &self.ix.snap[j];
+        if r.name == old && r.namespace.is_empty() {
             return Ok(());
         }
-        m.insert("name".into(), Value::String(r.name().into()));
-        if !r.namespace().is_empty() {
-            m.insert("namespace".into(), Value::String(r.namespace().into()));
+        m.insert("name".into(), Value::String(r.name.clone()));
+        if !r.namespace.is_empty() {
+            m.insert("namespace".into(), Value::String(r.namespace.clone()));
         }
         Ok(())
     }
@@ -192,15 +191,27 @@ impl Ctx<'_> {
     }
 }
 
+fn role_binding_namespaces(r: &Resource) -> HashSet<String> {
+    let mut out = HashSet::new();
+    if r.kind() == "RoleBinding"
+        && let Some(Value::Array(subjects)) = r.obj.get("subjects")
+    {
+        for s in subjects {
+            if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                && let Some(ns) = s.get("namespace").and_then(Value::as_str)
+            {
+                out.insert(ns.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Fixes name references in all resources.
 pub fn apply(list: &mut [Resource], backrefs: &[NameBackRef]) -> Result<(), Error> {
-    // Referral names never change here (name fields are not reference fields), so one
-    // snapshot of every candidate serves all referrers.
-    let snapshot: Vec<Cand> = list
+    let snap: Vec<Cand> = list
         .iter()
-        .enumerate()
-        .map(|(j, r)| Cand {
-            idx: j,
+        .map(|r| Cand {
             name: r.name().into(),
             namespace: r.namespace().into(),
             cur: r.cur_id(),
@@ -209,21 +220,29 @@ pub fn apply(list: &mut [Resource], backrefs: &[NameBackRef]) -> Result<(), Erro
             kind: r.kind().into(),
         })
         .collect();
-    // Only renamed objects can be referral targets that need a fix.
-    let renamed: Vec<usize> = (0..list.len())
-        .filter(|&j| !snapshot[j].prev.is_empty())
-        .collect();
-    if renamed.is_empty() {
+    let mut by_prev_name: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_org_ns: HashMap<String, Vec<usize>> = HashMap::new();
+    for (j, c) in snap.iter().enumerate() {
+        let mut names: Vec<&str> = c.prev.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for n in names {
+            by_prev_name.entry(n.to_string()).or_default().push(j);
+        }
+        by_org_ns.entry(c.org_ns.clone()).or_default().push(j);
+    }
+    if by_prev_name.is_empty() {
         return Ok(());
     }
-    // Work per referrer: (field spec, referral target gvk), in kustomize's order.
+    // Work per referrer: (field spec, referral target), in kustomize's order; only targets
+    // some renamed object can match.
     let mut work: Vec<Vec<(FieldSpec, Gvk)>> = vec![Vec::new(); list.len()];
     let orgs: Vec<ResId> = list.iter().map(|r| r.org_id()).collect();
     for br in backrefs {
         let target = br.gvk();
-        if !renamed
+        if !snap
             .iter()
-            .any(|&j| snapshot[j].prev.iter().any(|p| p.gvk.is_selected(&target)))
+            .any(|c| c.prev.iter().any(|p| p.gvk.is_selected(&target)))
         {
             continue;
         }
@@ -236,64 +255,53 @@ pub fn apply(list: &mut [Resource], backrefs: &[NameBackRef]) -> Result<(), Erro
             }
         }
     }
-    for (i, items) in work.into_iter().enumerate() {
-        if items.is_empty() {
-            continue;
-        }
-        let vis = visible(&snapshot, &renamed, &list[i], &snapshot[i].cur);
-        let mut obj = std::mem::take(&mut list[i].obj);
-        let view: &[Resource] = list;
-        let referrer_id = snapshot[i].cur.clone();
-        let cands: Vec<Cand> = renamed
-            .iter()
-            .filter(|j| vis.contains(j))
-            .map(|&j| {
-                let c = &snapshot[j];
-                Cand {
-                    idx: c.idx,
-                    name: c.name.clone(),
-                    namespace: c.namespace.clone(),
-                    cur: c.cur.clone(),
-                    org_ns: c.org_ns.clone(),
-                    prev: c.prev.clone(),
-                    kind: c.kind.clone(),
-                }
-            })
-            .collect();
-        let roleref = roleref_gvk(&obj);
-        let mut result = Ok(());
-        for (fs, target) in items {
-            let ctx = Ctx {
-                list: view,
-                cands: &cands,
-                referrer: &view[i],
-                referrer_id: &referrer_id,
-                roleref: roleref.clone(),
-                target,
-                path: &fs.path,
-            };
-            // The referrer's own GVK always matches: kustomize overwrites the spec's GVK.
-            let spec = FieldSpec {
-                group: String::new(),
-                version: String::new(),
-                kind: String::new(),
-                ..fs.clone()
-            };
-            if let Err(e) =
-                fieldspec::apply_untyped(&spec, &mut obj, CreateKind::None, &mut |n| ctx.set(n))
-            {
-                result = Err(Error::transform(
-                    format!(
-                        "updating name reference in '{}' field of '{}'",
-                        fs.path, referrer_id
-                    ),
-                    e,
-                ));
-                break;
+    let mut edits: Vec<(usize, Value)> = Vec::new();
+    {
+        let ix = Index {
+            list,
+            snap,
+            by_prev_name,
+            by_org_ns,
+        };
+        for (i, items) in work.into_iter().enumerate() {
+            if items.is_empty() {
+                continue;
+            }
+            let referrer = &list[i];
+            let mut obj = referrer.obj.clone();
+            let rid = &ix.snap[i].cur;
+            let rb_ns = role_binding_namespaces(referrer);
+            let roleref = roleref_gvk(&referrer.obj);
+            let mut changed = false;
+            for (fs, target) in items {
+                let ctx = Ctx {
+                    ix: &ix,
+                    referrer,
+                    rid,
+                    rb_ns: rb_ns.clone(),
+                    roleref: roleref.clone(),
+                    target,
+                    path: &fs.path,
+                };
+                // The referrer's own GVK always matches: kustomize overwrites the spec's GVK.
+                fieldspec::apply_untyped(&fs, &mut obj, CreateKind::None, &mut |n| {
+                    changed = true;
+                    ctx.set(n)
+                })
+                .map_err(|e| {
+                    Error::transform(
+                        format!("updating name reference in '{}' field of '{rid}'", fs.path),
+                        e,
+                    )
+                })?;
+            }
+            if changed {
+                edits.push((i, obj));
             }
         }
+    }
+    for (i, obj) in edits {
         list[i].obj = obj;
-        result?;
     }
     Ok(())
 }
