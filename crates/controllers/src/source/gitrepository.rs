@@ -878,11 +878,25 @@ mod git {
         for (k, v) in secret.string_data.iter().flatten() {
             map.insert(k.clone(), v.as_bytes().to_vec());
         }
-        for v in map.values() {
-            redactor.add(&String::from_utf8_lossy(v));
+        for (k, v) in &map {
+            // Identifiers and public material stay readable (masking a username such as
+            // `flux` would mangle `flux-system` in every message); everything else is masked.
+            if !PUBLIC_KEYS.contains(&k.as_str()) {
+                redactor.add(&String::from_utf8_lossy(v));
+            }
         }
         map
     }
+
+    /// Secret keys whose values are not confidential.
+    const PUBLIC_KEYS: &[&str] = &[
+        "username",
+        "ca.crt",
+        "caFile",
+        "known_hosts",
+        "identity.pub",
+        "address",
+    ];
 
     /// Auth options for `url` from a Secret's data.
     pub fn auth(
@@ -936,6 +950,30 @@ mod tests {
         assert!(safe_join(root, "../etc").is_err());
         assert!(safe_join(root, "a/../../b").is_err());
         assert!(safe_join(root, "/etc/passwd").is_err());
+    }
+
+    #[test]
+    fn only_confidential_secret_values_are_masked() {
+        let secret = Secret {
+            string_data: Some(
+                [
+                    ("username", "flux"),
+                    ("password", "hunter2-pass"),
+                    ("bearerToken", "tok-abcdef"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ),
+            ..Default::default()
+        };
+        let mut r = Redactor::new();
+        let data = git::secret_data(&secret, &mut r);
+        assert_eq!(data.len(), 3);
+        assert_eq!(
+            r.apply("flux-system: user flux, password hunter2-pass, token tok-abcdef"),
+            "flux-system: user flux, password *****, token *****"
+        );
     }
 
     #[test]
