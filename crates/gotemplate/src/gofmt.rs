@@ -239,13 +239,40 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
 pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     let s = strip_underscores(s)?;
     if s.contains(['x', 'X', 'p', 'P']) {
-        return None;
+        return parse_hex_float(&s);
     }
     let t = s.trim_start_matches(['+', '-']);
     if t.is_empty() || !(t.as_bytes()[0].is_ascii_digit() || t.starts_with('.')) {
         return None;
     }
     s.parse::<f64>().ok()
+}
+
+/// Go's hexadecimal floating-point literal (`0x1.8p+3`): the `p` exponent is required.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, t) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))?;
+    let (mant, exp) = t.split_once(['p', 'P'])?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    Some(if neg { -v } else { v })
 }
 
 // ---------------------------------------------------------------------------
