@@ -3,6 +3,7 @@
 //! kind (unknown kinds last, alphabetically).
 
 use crate::yamlconv::{self, Node};
+use saphyr_parser::{Event, ScalarStyle};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -128,6 +129,9 @@ struct Head {
 }
 
 fn head(doc: &str) -> Result<Head, yamlconv::YamlError> {
+    if let Some(h) = head_streaming(doc) {
+        return h;
+    }
     let node = yamlconv::parse_first(doc)?;
     let mut h = Head {
         kind: String::new(),
@@ -150,6 +154,128 @@ fn head(doc: &str) -> Result<Head, yamlconv::YamlError> {
         }
     }
     Ok(h)
+}
+
+/// The text a Go string field receives from a scalar (null → empty).
+fn scalar_text(v: &str, style: ScalarStyle) -> String {
+    if style == ScalarStyle::Plain && matches!(v, "" | "~" | "null" | "Null" | "NULL") {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Reads the head from the parser's event stream without building the document (rendered
+/// output is large and only `kind`, `metadata.name` and `metadata.annotations` matter), still
+/// scanning the whole first document so syntax errors surface. `None` asks for the full parse
+/// (aliases, merge keys or complex keys, whose meaning needs the tree).
+fn head_streaming(doc: &str) -> Option<Result<Head, yamlconv::YamlError>> {
+    struct Frame {
+        map: bool,
+        key: Option<String>,
+        awaiting_key: bool,
+    }
+    let mut h = Head {
+        kind: String::new(),
+        name: String::new(),
+        annotations: None,
+    };
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut parser = saphyr_parser::Parser::new_from_str(doc);
+    // The map keys leading to the innermost frame, when every frame on the way is a map.
+    let keys = |stack: &[Frame]| -> Option<Vec<String>> {
+        let mut out = Vec::with_capacity(stack.len());
+        for f in stack {
+            if !f.map {
+                return None;
+            }
+            out.push(f.key.clone().unwrap_or_default());
+        }
+        Some(out)
+    };
+    while let Some(ev) = parser.next_event() {
+        let ev = match ev {
+            Ok((ev, _)) => ev,
+            Err(e) => {
+                return Some(Err(yamlconv::YamlError::Syntax(format!(
+                    "line {}: {}",
+                    e.marker().line(),
+                    e.info()
+                ))));
+            }
+        };
+        match ev {
+            Event::DocumentEnd | Event::StreamEnd => break,
+            Event::Alias(_) => return None,
+            Event::Scalar(v, style, _, _) => {
+                let Some(top) = stack.last_mut() else {
+                    continue;
+                };
+                if top.map && top.awaiting_key {
+                    if v == "<<" {
+                        return None;
+                    }
+                    top.key = Some(v.into_owned());
+                    top.awaiting_key = false;
+                    continue;
+                }
+                if top.map {
+                    top.awaiting_key = true;
+                }
+                // Frames are root..innermost; the value sits under the innermost frame's key.
+                let Some(path) = keys(&stack) else { continue };
+                match path
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    ["kind"] => h.kind = scalar_text(&v, style),
+                    ["metadata", "name"] => h.name = scalar_text(&v, style),
+                    ["metadata", "annotations", k] => {
+                        let k = k.to_string();
+                        h.annotations
+                            .get_or_insert_with(Vec::new)
+                            .push((k, scalar_text(&v, style)));
+                    }
+                    _ => {}
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let map = matches!(ev, Event::MappingStart(..));
+                if let Some(top) = stack.last() {
+                    if top.map && top.awaiting_key {
+                        return None;
+                    }
+                } else if !map {
+                    // A sequence document has no head.
+                }
+                if map
+                    && let Some(path) = keys(&stack)
+                    && path.len() == 2
+                    && path[0] == "metadata"
+                    && path[1] == "annotations"
+                {
+                    h.annotations.get_or_insert_with(Vec::new);
+                }
+                stack.push(Frame {
+                    map,
+                    key: None,
+                    awaiting_key: map,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                if let Some(top) = stack.last_mut()
+                    && top.map
+                {
+                    top.awaiting_key = true;
+                }
+            }
+            Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => {}
+        }
+    }
+    Some(Ok(h))
 }
 
 fn order_of(kind: &str) -> Option<usize> {
@@ -259,6 +385,35 @@ mod tests {
             vec!["a: |\n  x\n  ---\n  y"]
         );
         assert_eq!(split_manifests("a\n---b\n"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn streaming_head_agrees_with_the_tree() {
+        for doc in [
+            "kind: Job\nmetadata:\n  name: x\n  annotations:\n    helm.sh/hook: pre-install\n    w: 5\nspec:\n  kind: Inner\n",
+            "apiVersion: v1\nkind: ~\nmetadata: {name: 'q', labels: {kind: no}}\n",
+            "- a\n- b\n",
+            "# only a comment",
+            "a: &x {kind: A}\n<<: *x\n",
+            "metadata:\n  annotations: {}\n  name: n\nkind: K\nkind: L\n",
+        ] {
+            let fast = head_streaming(doc);
+            let node = yamlconv::parse_first(doc).unwrap();
+            let Some(fast) = fast else { continue };
+            let fast = fast.unwrap();
+            let (kind, name) = match &node {
+                Some(n @ Node::Map(_)) => (
+                    n.get("kind").and_then(Node::as_text).unwrap_or_default(),
+                    n.get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Node::as_text)
+                        .unwrap_or_default(),
+                ),
+                _ => (String::new(), String::new()),
+            };
+            assert_eq!((fast.kind, fast.name), (kind, name), "{doc}");
+        }
+        assert!(head_streaming("a: b\n c: d\n").unwrap().is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use anyhow::{Result, bail};
 
+mod bench_helm;
 mod bench_kustomize;
 mod gen_schema;
 
@@ -19,6 +20,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["gen-schema", rest @ ..] => gen_schema::run(rest),
+        ["bench", "helm", rest @ ..] => bench_helm::run(rest),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench-kustomize-one", rest @ ..] => bench_kustomize::run_one(rest),
         other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),
