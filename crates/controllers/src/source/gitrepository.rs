@@ -332,6 +332,26 @@ impl Reconciler {
     ) -> Result<Fetched, ReconcileError> {
         let generation = obj.metadata.generation;
         self.reconcile_storage(status, generation).await?;
+        // Fail closed: signature verification is not implemented yet, and an artifact built
+        // from an unverified commit must never look verified.
+        if let Some(verify) = &obj.spec.verify {
+            let mode = verify.mode.clone().unwrap_or_else(|| "HEAD".into());
+            let message = format!(
+                "verification of Git signatures (spec.verify, mode {mode}) is not supported by this version of the source controller"
+            );
+            conditions::mark_false(
+                &mut status.conditions,
+                ct::SOURCE_VERIFIED,
+                reason::FAILED,
+                &message,
+                generation,
+            );
+            return Err(ReconcileError::terminal(
+                reason::VERIFICATION_FAILED,
+                message,
+            ));
+        }
+        conditions::delete(&mut status.conditions, ct::SOURCE_VERIFIED);
         let workdir = tempfile::Builder::new()
             .prefix("gitrepository-")
             .tempdir()

@@ -486,6 +486,22 @@ async fn failures_report_flux_reasons() -> Result<()> {
     .await
     .context("spec change retries a stalled object (now: no tag matches)")?;
 
+    // spec.verify is refused, not ignored: no artifact from an unverified commit.
+    let mut s = spec(&git.url("exists"), "main");
+    s.verify = Some(api::source::GitRepositoryVerification {
+        mode: Some("HEAD".into()),
+        secret_ref: api::meta::LocalObjectReference {
+            name: "pgp-keys".into(),
+        },
+    });
+    w.create("verify", s).await?;
+    let obj = w.wait_ready("verify", "False").await?;
+    let sv = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(sv.status, "False");
+    assert_eq!(cond(&obj, "Ready").unwrap().reason, "VerificationFailed");
+    assert_eq!(cond(&obj, "Stalled").map(|c| c.status), Some("True".into()));
+    assert!(obj.status.unwrap().artifact.is_none());
+
     // Warning events carry the failure reason.
     let events = w.events("missing-secret").await?;
     assert!(
