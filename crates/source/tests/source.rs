@@ -9,6 +9,8 @@ mod consumer;
 mod git_daemon;
 #[path = "source/git_http.rs"]
 mod git_http;
+#[path = "source/git_https.rs"]
+mod git_https;
 #[path = "source/git_ssh.rs"]
 mod git_ssh;
 #[path = "source/storage.rs"]
