@@ -31,7 +31,7 @@ enum Target {
     Kustomization(WithSource),
     /// Reconcile a HelmRelease resource.
     #[command(alias = "hr")]
-    Helmrelease(WithSource),
+    Helmrelease(HelmReleaseFlags),
 }
 
 #[derive(Subcommand)]
@@ -63,8 +63,21 @@ struct WithSource {
     with_source: bool,
 }
 
+#[derive(Args)]
+struct HelmReleaseFlags {
+    #[command(flatten)]
+    common: WithSource,
+    /// Force a one-off install or upgrade of the HelmRelease resource.
+    #[arg(long)]
+    force: bool,
+    /// Reset the retry counter for a failed HelmRelease.
+    #[arg(long)]
+    reset: bool,
+}
+
 /// Runs `flux reconcile`.
 pub fn run(args: ReconcileArgs) -> anyhow::Result<()> {
+    let mut extra: Vec<&'static str> = Vec::new();
     let (kind, name, with_source) = match args.what {
         Target::Source { what } => match what {
             SourceTarget::Git(n) => (FluxKind::GitRepository, n.name, false),
@@ -74,7 +87,16 @@ pub fn run(args: ReconcileArgs) -> anyhow::Result<()> {
             SourceTarget::Chart(n) => (FluxKind::HelmChart, n.name, false),
         },
         Target::Kustomization(w) => (FluxKind::Kustomization, w.name, w.with_source),
-        Target::Helmrelease(w) => (FluxKind::HelmRelease, w.name, w.with_source),
+        Target::Helmrelease(h) => {
+            // --force/--reset carry the same token as the reconcile request, as upstream sets them.
+            if h.force {
+                extra.push(api::meta::FORCE_REQUEST_ANNOTATION);
+            }
+            if h.reset {
+                extra.push(api::meta::RESET_REQUEST_ANNOTATION);
+            }
+            (FluxKind::HelmRelease, h.common.name, h.common.with_source)
+        }
     };
     block_on(async move {
         let cluster = args.kube.connect().await?;
@@ -83,10 +105,10 @@ pub fn run(args: ReconcileArgs) -> anyhow::Result<()> {
         if with_source {
             let obj = get(&cluster, kind, &ns, &name).await?;
             if let Some((skind, sns, sname)) = source_of(kind, &obj, &ns) {
-                reconcile(&cluster, skind, &sns, &sname, deadline).await?;
+                reconcile(&cluster, skind, &sns, &sname, &[], deadline).await?;
             }
         }
-        reconcile(&cluster, kind, &ns, &name, deadline).await
+        reconcile(&cluster, kind, &ns, &name, &extra, deadline).await
     })
 }
 
@@ -119,6 +141,7 @@ async fn reconcile(
     kind: FluxKind,
     ns: &str,
     name: &str,
+    extra_annotations: &[&str],
     deadline: tokio::time::Instant,
 ) -> anyhow::Result<()> {
     let obj = get(cluster, kind, ns, name).await?;
@@ -132,8 +155,11 @@ async fn reconcile(
         ns
     ));
     let requested = now_rfc3339();
-    let patch =
-        json!({"metadata": {"annotations": {api::meta::RECONCILE_REQUEST_ANNOTATION: requested}}});
+    let mut annotations = serde_json::Map::new();
+    for a in std::iter::once(&api::meta::RECONCILE_REQUEST_ANNOTATION).chain(extra_annotations) {
+        annotations.insert(a.to_string(), json!(requested));
+    }
+    let patch = json!({"metadata": {"annotations": annotations}});
     kind.api(&cluster.client, ns)
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await

@@ -1486,3 +1486,64 @@ fn usage_errors_are_one_line() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("--with-source"));
 }
+
+#[test]
+fn reconcile_helmrelease_force_sets_the_force_annotation_too() {
+    let ns = namespace("reconcile-hr");
+    let hr = dynamic(
+        &ns,
+        "helm.toolkit.fluxcd.io/v2",
+        "HelmRelease",
+        "helmreleases",
+    );
+    create(
+        &hr,
+        json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "namespace": ns},
+            "spec": {"interval": "10m", "chart": {"spec": {"chart": "podinfo",
+                "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}}
+        }),
+    );
+    let child = spawn_flux(&[
+        "reconcile",
+        "hr",
+        "podinfo",
+        "--force",
+        "-n",
+        &ns,
+        "--timeout=30s",
+    ]);
+    let annotations = eventually("annotations", || {
+        let a = try_read(&hr, "podinfo")?["metadata"]["annotations"].clone();
+        a.is_object().then_some(a)
+    });
+    let requested = annotations["reconcile.fluxcd.io/requestedAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        annotations["reconcile.fluxcd.io/forceAt"],
+        requested.as_str()
+    );
+    assert!(annotations["reconcile.fluxcd.io/resetAt"].is_null());
+    patch_status(
+        &hr,
+        "podinfo",
+        json!({
+            "observedGeneration": 1, "lastHandledReconcileAt": requested, "lastHandledForceAt": requested,
+            "history": [{"chartName": "podinfo", "chartVersion": "6.7.1", "configDigest": "sha256:00",
+                "digest": "sha256:00", "firstDeployed": "2026-01-01T00:00:00Z", "lastDeployed": "2026-01-01T00:00:00Z",
+                "name": "podinfo", "namespace": ns, "status": "deployed", "version": 2}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "UpgradeSucceeded",
+                "message": "upgraded", "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+        }),
+    );
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with("✔ HelmRelease reconciliation completed\n✔ applied revision 6.7.1\n"),
+        "{}",
+        stderr(&o)
+    );
+}
