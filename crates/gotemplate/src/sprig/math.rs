@@ -133,7 +133,7 @@ fn untilstep(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
         }
         (stop - start) / step
     };
-    if n > 10_000_000 {
+    if n > 1_000_000 {
         return Err(FuncError::new("untilStep: too many elements"));
     }
     let mut i = start;

@@ -38,7 +38,7 @@ fn output_size_is_limited() {
 
 #[test]
 fn deadline_is_enforced() {
-    let set = set_with(r#"{{ range until 10000000 }}{{ end }}"#);
+    let set = set_with(r#"{{ range until 1000000 }}{{ range until 10 }}{{ end }}{{ end }}"#);
     let ctx = RenderContext {
         limits: Limits {
             deadline: Some(std::time::Instant::now()),
@@ -176,4 +176,17 @@ fn deeply_nested_documents_are_rejected() {
     assert!(out.starts_with("exceeded max depth|"), "{out}");
     assert!(out.contains("nesting too deep"), "{out}");
     assert!(out.ends_with("|true"), "{out}");
+}
+
+#[test]
+fn huge_ranges_are_refused() {
+    let set = set_with(r#"{{ len (until 100000000) }}"#);
+    let err = set
+        .execute("t", &Value::Nil, &RenderContext::new())
+        .unwrap_err();
+    assert!(
+        err.message()
+            .ends_with("error calling until: untilStep: too many elements"),
+        "{err}"
+    );
 }
