@@ -507,6 +507,8 @@ impl Reconciler {
             .as_deref()
             .and_then(parse_go_duration)
             .unwrap_or(Duration::from_secs(60));
+        // `..Default::default()` keeps this compiling when `source::git` grows new options.
+        #[allow(clippy::needless_update)]
         let opts = ::source::git::CheckoutOptions {
             url: url.clone(),
             reference: ::source::git::GitRef::from_spec(obj.spec.r#ref.as_ref()),
@@ -517,6 +519,7 @@ impl Reconciler {
             timeout,
             allow_file_urls: self.ctx.shared.options.allow_file_urls,
             proxy,
+            ..Default::default()
         };
         let git_failed = |status: &mut GitRepositoryStatus, e: &::source::git::GitError| {
             let (reason, terminal) = git::classify(e);
