@@ -1375,6 +1375,66 @@ replacements:
       create: true
 """), 'base/kustomization.yaml': 'namePrefix: b-\nresources:\n- cm.yaml\n', 'base/cm.yaml': CM, 'svc.yaml': SERVICE})
 
+# ---------------------------------------------------------------- crds field, openapi, misc
+case('crds-field-not-a-k8s-type', {'kustomization.yaml': 'namePrefix: p-\ncrds:\n- mycrd.json\nresources:\n- a.yaml\n', 'mycrd.json': '{"github.com/example/pkg/apis/v1.Thing": {"x-kubernetes-group-version-kind": [{"group": "example.com", "kind": "Thing", "version": "v1"}], "properties": {"spec": {"properties": {"secretRef": {"type": "string", "x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "Secret"}}}}}}\n', 'a.yaml': SECRET + '---\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n  secretRef: web-secret\n'})
+case('namespace-crd-conversion-webhook', {'kustomization.yaml': 'namespace: sys\nresources:\n- crd.yaml\n', 'crd.yaml': CRD.replace('  scope: Namespaced\n', '  scope: Namespaced\n  conversion:\n    strategy: Webhook\n    webhook:\n      conversionReviewVersions: [v1]\n      clientConfig:\n        service:\n          name: conv\n          namespace: default\n          path: /convert\n')})
+case('patch-json-yaml-file-ops', {'kustomization.yaml': 'resources:\n- s.yaml\npatches:\n- path: ops.yaml\n  target:\n    kind: Service\n', 's.yaml': SERVICE, 'ops.yaml': '- op: add\n  path: /spec/ports/-\n  value:\n    name: https\n    port: 443\n- op: replace\n  path: /spec/ports/0/targetPort\n  value: 8080\n'})
+case('patch-sm-multi-doc-delete', {'kustomization.yaml': 'resources:\n- a.yaml\npatches:\n- path: p.yaml\n', 'a.yaml': CM + '---\n' + SERVICE + '---\n' + SECRET, 'p.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-secret\nstringData:\n  extra: x\n---\n$patch: delete\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n'})
+case('images-newname-digest-only', {'kustomization.yaml': 'images:\n- name: nginx\n  newName: ghcr.io/nginx/nginx\n  digest: sha256:1111111111111111111111111111111111111111111111111111111111111111\nresources:\n- d.yaml\n', 'd.yaml': DEPLOY.replace('nginx:1.25', 'nginx@sha256:2222222222222222222222222222222222222222222222222222222222222222')})
+case('openapi-custom-schema-path', {'kustomization.yaml': 'openapi:\n  path: schema.json\nresources:\n- w.yaml\npatches:\n- patch: |-\n    apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: gadget\n    spec:\n      size: 4\n', 'w.yaml': WIDGET, 'schema.json': '{"definitions": {}}\n'})
+case('combo-component-adds-namespace-resource', {'overlay/kustomization.yaml': 'namespace: team\nresources:\n- ../base\ncomponents:\n- ../ns\n', 'base/kustomization.yaml': 'resources:\n- cm.yaml\n', 'base/cm.yaml': CM, 'ns/kustomization.yaml': COMP + 'resources:\n- ns.yaml\n', 'ns/ns.yaml': NS}, target='overlay')
+case('combo-flux-kustomization-crs', {'kustomization.yaml': 'namespace: flux-system\nresources:\n- sync.yaml\n', 'sync.yaml': k("""
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  url: ssh://git@github.com/example/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  interval: 10m0s
+  path: ./apps/production
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substitute:
+      cluster_name: prod
+      replicas: "3"
+""")})
+case('resources-yaml-anchors', {'kustomization.yaml': 'resources:\n- a.yaml\n', 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchors\n  labels: &l\n    app: x\n  annotations: *l\ndata:\n  a: &v hello\n  b: *v\n'})
+case('resources-numbers-and-dates', {'kustomization.yaml': 'resources:\n- a.yaml\n', 'a.yaml': 'apiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: n\nspec:\n  int: 42\n  float: 1.5\n  exp: 1e3\n  octal: 0o17\n  hex: 0x1F\n  date: 2024-01-02\n  bool: true\n  yesword: yes\n  nothing: ~\n  neg: -7\n  big: 12345678901234\n'})
+
+CRD_OPENAPI = """{
+  "github.com/example/apis/v1.Thing": {"Schema": {
+    "properties": {
+      "apiVersion": {"type": "string"},
+      "kind": {"type": "string"},
+      "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
+      "spec": {"$ref": "github.com/example/apis/v1.ThingSpec"}
+    }
+  }},
+  "github.com/example/apis/v1.ThingSpec": {"Schema": {
+    "properties": {
+      "secretRef": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "Secret"},
+      "selector": {"x-kubernetes-label-selector": ""},
+      "notes": {"x-kubernetes-annotation": ""},
+      "alias": {"x-kubernetes-identity": ""}
+    }
+  }}
+}
+"""
+case('crds-field-without-schema-key', {'kustomization.yaml': 'namePrefix: p-\ncrds:\n- thing.json\nresources:\n- a.yaml\n', 'thing.json': CRD_OPENAPI.replace('{"Schema": {', '{"x": {'), 'a.yaml': SECRET + '---\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n  secretRef:\n    name: web-secret\n'})
+case('crds-field-openapi-definitions', {'kustomization.yaml': 'namePrefix: p-\ncommonLabels:\n  team: t\ncommonAnnotations:\n  note: hello\ncrds:\n- thing.json\nresources:\n- a.yaml\n', 'thing.json': CRD_OPENAPI, 'a.yaml': SECRET + '---\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n  secretRef:\n    name: web-secret\n  selector:\n    app: x\n  notes:\n    a: b\n  alias: t\n'})
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, (files, target) in CASES.items():
