@@ -273,3 +273,92 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
     }
 }
+
+/// Commands that take [`KubeArgs`] (the cluster commands).
+const CLUSTER_COMMANDS: &[&str] = &[
+    "get",
+    "reconcile",
+    "suspend",
+    "resume",
+    "create",
+    "delete",
+    "export",
+    "tree",
+    "events",
+    "check",
+];
+
+/// Lets the kubeconfig flags come before the command, as upstream's persistent root flags do
+/// (`flux -n apps --context prod get ks`): moves them right after the command name when that
+/// command is a cluster command. Other commands keep their own flags (e.g. `helm template -n`).
+pub fn hoist_global_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const WITH_VALUE: &[&str] = &[
+        "-n",
+        "--namespace",
+        "--kubeconfig",
+        "--context",
+        "--timeout",
+    ];
+    let mut it = args.into_iter();
+    let Some(bin) = it.next() else {
+        return Vec::new();
+    };
+    let rest: Vec<std::ffi::OsString> = it.collect();
+    let mut hoisted = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i].to_string_lossy();
+        if WITH_VALUE.contains(&a.as_ref()) && i + 1 < rest.len() {
+            hoisted.push(rest[i].clone());
+            hoisted.push(rest[i + 1].clone());
+            i += 2;
+        } else if WITH_VALUE
+            .iter()
+            .any(|f| f.starts_with("--") && a.starts_with(&format!("{f}=")))
+        {
+            hoisted.push(rest[i].clone());
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let is_cluster_cmd = rest
+        .get(i)
+        .is_some_and(|c| CLUSTER_COMMANDS.contains(&c.to_string_lossy().as_ref()));
+    if hoisted.is_empty() || !is_cluster_cmd {
+        return std::iter::once(bin).chain(rest).collect();
+    }
+    let mut out = vec![bin, rest[i].clone()];
+    out.extend(hoisted);
+    out.extend(rest[i + 1..].iter().cloned());
+    out
+}
+
+#[cfg(test)]
+mod hoist_tests {
+    use super::hoist_global_flags;
+
+    fn run(args: &[&str]) -> Vec<String> {
+        hoist_global_flags(args.iter().map(Into::into).collect())
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn leading_kube_flags_move_after_cluster_commands_only() {
+        assert_eq!(
+            run(&["flux", "-n", "apps", "--context=prod", "get", "ks"]),
+            ["flux", "get", "-n", "apps", "--context=prod", "ks"]
+        );
+        assert_eq!(
+            run(&["flux", "get", "ks", "-n", "x"]),
+            ["flux", "get", "ks", "-n", "x"]
+        );
+        assert_eq!(
+            run(&["flux", "-n", "x", "helm", "template"]),
+            ["flux", "-n", "x", "helm", "template"]
+        );
+        assert_eq!(run(&["flux"]), ["flux"]);
+    }
+}

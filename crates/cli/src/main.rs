@@ -75,7 +75,7 @@ enum Command {
 /// cobra errors do (help and version output stay as clap prints them).
 fn parse_cli() -> Cli {
     use clap::error::ErrorKind;
-    match Cli::try_parse() {
+    match Cli::try_parse_from(cluster::hoist_global_flags(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e)
             if matches!(

@@ -1547,3 +1547,16 @@ fn reconcile_helmrelease_force_sets_the_force_annotation_too() {
         stderr(&o)
     );
 }
+
+#[test]
+fn kubeconfig_flags_may_come_before_the_command() {
+    let ns = namespace("root-flags");
+    create(&git_repos(&ns), git_repo(&ns, "early"));
+    let o = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .arg("--kubeconfig")
+        .arg(&env().kubeconfig)
+        .args(["-n", &ns, "get", "sources", "git", "--no-header"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(o), "early\t\tFalse\tFalse\twaiting to be reconciled\t\n");
+}
