@@ -486,6 +486,27 @@ async fn failures_report_flux_reasons() -> Result<()> {
     .await
     .context("spec change retries a stalled object (now: no tag matches)")?;
 
+    // Retries with backoff fold identical Warning events into one with a growing count.
+    let folded = wait_for(WAIT, || {
+        let evs = w.events("missing-repo");
+        async move {
+            let evs = evs.await?;
+            let warnings: Vec<_> = evs
+                .into_iter()
+                .filter(|e| e.type_.as_deref() == Some("Warning"))
+                .collect();
+            Ok(warnings
+                .iter()
+                .find(|e| e.count.unwrap_or(1) >= 2)
+                .map(|e| (e.clone(), warnings.len())))
+        }
+    })
+    .await
+    .context("aggregated warning event")?;
+    assert_eq!(folded.1, 1, "one Event object for the repeated failure");
+    assert_eq!(folded.0.reason.as_deref(), Some("GitOperationFailed"));
+    assert!(folded.0.last_timestamp >= folded.0.first_timestamp);
+
     // spec.verify is refused, not ignored: no artifact from an unverified commit.
     let mut s = spec(&git.url("exists"), "main");
     s.verify = Some(api::source::GitRepositoryVerification {
