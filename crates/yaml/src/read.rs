@@ -147,7 +147,8 @@ impl<'a> Reader<'a> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut map = Map::new();
-                let mut explicit: HashSet<String> = HashSet::new();
+                // Keys that came from `<<` merges; explicit keys may still override them.
+                let mut merged: HashSet<String> = HashSet::new();
                 loop {
                     let (ev, kspan) = self.next()?;
                     if matches!(ev, Event::MappingEnd) {
@@ -159,17 +160,16 @@ impl<'a> Reader<'a> {
                     let (vev, vspan) = self.next()?;
                     let value = self.node_at(vev, vspan, depth + 1)?;
                     if is_merge && is_mergeable(&value) {
-                        merge_into(&mut map, &explicit, value);
+                        merge_into(&mut map, &mut merged, value);
                         continue;
                     }
                     let key = key_string(key);
-                    if explicit.contains(&key) {
+                    if map.contains_key(&key) && !merged.remove(&key) {
                         return Err(YamlError::Syntax {
                             line: kspan.start.line(),
                             message: format!("mapping key {key:?} already defined"),
                         });
                     }
-                    explicit.insert(key.clone());
                     map.insert(key, value);
                 }
                 let v = Value::Object(map);
@@ -190,9 +190,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `<<: *base` or `<<: [*a, *b]`: keys not given explicitly are taken from the merged maps,
-/// earlier maps winning over later ones.
-fn merge_into(map: &mut Map<String, Value>, explicit: &HashSet<String>, value: Value) {
+/// `<<: *base` or `<<: [*a, *b]`: keys not already present (explicit or merged earlier) are
+/// taken from the merged maps, earlier maps winning over later ones.
+fn merge_into(map: &mut Map<String, Value>, merged: &mut HashSet<String>, value: Value) {
     let sources = match value {
         Value::Object(m) => vec![m],
         Value::Array(items) => items
@@ -204,13 +204,12 @@ fn merge_into(map: &mut Map<String, Value>, explicit: &HashSet<String>, value: V
             .collect(),
         _ => Vec::new(),
     };
-    let mut merged_here: HashSet<String> = HashSet::new();
     for m in sources {
         for (k, v) in m {
-            if explicit.contains(&k) || merged_here.contains(&k) {
+            if map.contains_key(&k) {
                 continue;
             }
-            merged_here.insert(k.clone());
+            merged.insert(k.clone());
             map.insert(k, v);
         }
     }

@@ -192,15 +192,11 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
+        let mut it = s.chars().peekable();
+        while let Some(c) = it.next() {
             if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && chars.get(i + 1) != Some(&' ')
-                {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && it.peek() != Some(&' ') {
                     self.write_indent(indent);
                 } else {
                     self.put(c);
@@ -218,17 +214,18 @@ impl Emitter {
 
     fn single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         self.indicator("'", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
-        let n = chars.len();
-        for (i, &c) in chars.iter().enumerate() {
+        let mut it = s.chars().peekable();
+        let mut first = true;
+        while let Some(c) = it.next() {
+            let (is_first, next) = (std::mem::replace(&mut first, false), it.peek().copied());
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && i != 0
-                    && i != n - 1
-                    && chars.get(i + 1) != Some(&' ')
+                    && !is_first
+                    && next.is_some()
+                    && next != Some(' ')
                 {
                     self.write_indent(indent);
                 } else {
@@ -249,10 +246,11 @@ impl Emitter {
 
     fn double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         self.indicator("\"", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
-        let n = chars.len();
-        for (i, &c) in chars.iter().enumerate() {
+        let mut it = s.chars().peekable();
+        let mut first = true;
+        while let Some(c) = it.next() {
+            let (is_first, next) = (std::mem::replace(&mut first, false), it.peek().copied());
             if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
@@ -287,9 +285,14 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != n - 1 {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && !is_first
+                    && next.is_some()
+                {
                     self.write_indent(indent);
-                    if chars.get(i + 1) == Some(&' ') {
+                    if next == Some(' ') {
                         self.put('\\');
                     }
                 } else {
@@ -310,13 +313,13 @@ impl Emitter {
         if first.is_some_and(|c| c == ' ' || is_break(c)) {
             self.put(char::from_digit(INDENT as u32, 10).unwrap_or('2'));
         }
-        let chars: Vec<char> = s.chars().collect();
-        let chomp = match chars.last() {
-            None => Some('-'),
-            Some(&c) if !is_break(c) => Some('-'),
-            Some(_) if chars.len() == 1 => Some('+'),
-            Some(_) if is_break(chars[chars.len() - 2]) => Some('+'),
-            Some(_) => None,
+        let mut tail = s.chars().rev();
+        let chomp = match (tail.next(), tail.next()) {
+            (None, _) => Some('-'),
+            (Some(c), _) if !is_break(c) => Some('-'),
+            (Some(_), None) => Some('+'),
+            (Some(_), Some(p)) if is_break(p) => Some('+'),
+            _ => None,
         };
         if let Some(c) = chomp {
             self.put(c);
@@ -325,7 +328,7 @@ impl Emitter {
         self.indention = true;
         self.whitespace = true;
         let mut breaks = true;
-        for &c in &chars {
+        for c in s.chars() {
             if is_break(c) {
                 self.put_break();
                 self.indention = true;
@@ -372,7 +375,6 @@ fn analyze(s: &str) -> Analysis {
             block: false,
         };
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut line_breaks, mut special) = (false, false);
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
@@ -380,11 +382,14 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws =
-            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
-        if i == 0 {
+    let mut it = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = it.next() {
+        let next = it.peek().copied();
+        let is_first = std::mem::replace(&mut first, false);
+        let is_last = next.is_none();
+        let followed_by_ws = next.is_none_or(|n| matches!(n, ' ' | '\t') || is_break(n));
+        if is_first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
@@ -402,10 +407,10 @@ fn analyze(s: &str) -> Analysis {
             special = true;
         }
         if c == ' ' {
-            if i == 0 {
+            if is_first {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if is_last {
                 trailing_space = true;
             }
             if prev_break {
@@ -415,10 +420,10 @@ fn analyze(s: &str) -> Analysis {
             prev_break = false;
         } else if is_break(c) {
             line_breaks = true;
-            if i == 0 {
+            if is_first {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if is_last {
                 trailing_break = true;
             }
             if prev_space {
