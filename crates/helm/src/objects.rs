@@ -373,16 +373,13 @@ impl Object for Files {
                         }
                     }
                 }
-                "AsConfig" => Value::str(if self.0.is_empty() {
-                    String::new()
-                } else {
-                    to_yaml(&self.base_map(|d| String::from_utf8_lossy(d).into_owned()))
-                }),
-                "AsSecrets" => Value::str(if self.0.is_empty() {
-                    String::new()
-                } else {
-                    to_yaml(&self.base_map(gotemplate::encoding::b64_encode))
-                }),
+                "AsConfig" => Value::str(to_yaml(
+                    &self.base_map(|d| String::from_utf8_lossy(d).into_owned()),
+                )),
+                // Helm's Files is never nil here, so even an empty set renders as `{}`.
+                "AsSecrets" => {
+                    Value::str(to_yaml(&self.base_map(gotemplate::encoding::b64_encode)))
+                }
                 _ => return Err(FuncError::new(format!("can't evaluate field {name}"))),
             })
         })())
