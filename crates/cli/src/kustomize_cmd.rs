@@ -78,3 +78,21 @@ pub fn run(args: KustomizeArgs) -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_root_is_the_enclosing_git_work_tree() {
+        let base = std::env::temp_dir().join(format!("fluxrs-kz-root-{}", std::process::id()));
+        let dir = base.join("apps/production");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(base.join(".git")).unwrap();
+        assert_eq!(default_root(&dir), base);
+        std::fs::remove_dir_all(base.join(".git")).unwrap();
+        // Without a work tree (and outside the current directory) the root is DIR itself.
+        assert_eq!(default_root(&dir), dir);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

@@ -33,6 +33,9 @@ use target::{Accumulator, Target};
 use transformers::{Transformer, nameref, vars};
 use types::SortOptions;
 
+/// Annotation `buildMetadata: [transformerAnnotations]` sets.
+pub const TRANSFORMATIONS_ANNOTATION: &str = "alpha.config.kubernetes.io/transformations";
+
 /// Label `buildMetadata: [managedByLabel]` sets.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
@@ -56,12 +59,8 @@ pub fn build(fs: Arc<dyn FileSystem>, source_root: &Path, dir: &Path) -> Result<
             });
         }
     }
-    if meta.iter().any(|m| m == "transformerAnnotations") {
-        return Err(Error::Unsupported(
-            "buildMetadata option 'transformerAnnotations' is not supported yet".into(),
-        ));
-    }
-    if meta.iter().any(|m| m == "originAnnotations") {
+    // Any build metadata turns origin tracking on; what is printed is chosen at the end.
+    if !meta.is_empty() {
         top.origin = Some(String::new());
     }
     let mut ra = top.accumulate(Accumulator::default())?;
@@ -74,6 +73,26 @@ pub fn build(fs: Arc<dyn FileSystem>, source_root: &Path, dir: &Path) -> Result<
         legacy_sort_options: None,
     });
     Transformer::Sort(sort).apply(&mut ra.resources)?;
+    let origins = meta.iter().any(|m| m == "originAnnotations");
+    let transforms = meta.iter().any(|m| m == "transformerAnnotations");
+    if !meta.is_empty() {
+        for r in ra.resources.iter_mut() {
+            let mut ann = r.annotations();
+            if !origins {
+                ann.retain(|(k, _)| k != target::ORIGIN_ANNOTATION);
+            }
+            if transforms && !r.transformations.is_empty() {
+                let mut v = String::new();
+                for (ci, kind) in &r.transformations {
+                    v.push_str(&format!(
+                        "- configuredIn: {ci}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+                    ));
+                }
+                ann.push((TRANSFORMATIONS_ANNOTATION.to_string(), v));
+            }
+            r.set_meta_map("annotations", ann);
+        }
+    }
     if meta.iter().any(|m| m == "managedByLabel") {
         // The version string kubectl's embedded kustomize reports.
         for r in ra.resources.iter_mut() {

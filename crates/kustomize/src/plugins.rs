@@ -132,6 +132,7 @@ pub fn transformer(t: &Target, cfg: Value) -> Result<Transformer, Error> {
                 json: Some(ops),
                 source: path,
                 target,
+                legacy_json: false,
             })
         }
         "LabelTransformer" => Transformer::Labels {

@@ -203,7 +203,7 @@ impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}|{}.{}",
+            "{}/{}.{}",
             self.gvk.id_string(),
             if self.name.is_empty() {
                 "[noName]"
@@ -231,6 +231,6 @@ mod tests {
         assert_eq!(n.effective_namespace(), NOT_A_NAMESPACE);
         let e = ResId::new(Gvk::new("apps", "v1", "Deployment"), "a", "default");
         assert!(d.equals(&e));
-        assert_eq!(d.to_string(), "Deployment.v1.apps|a.[noNs]");
+        assert_eq!(d.to_string(), "Deployment.v1.apps/a.[noNs]");
     }
 }

@@ -58,6 +58,8 @@ pub struct Resource {
     pub needs_hash: bool,
     /// Ids of the objects that refer to this one by name.
     pub ref_by: Vec<ResId>,
+    /// Builtin transformers that ran over this object: (kustomization file, plugin kind).
+    pub transformations: Vec<(String, String)>,
     /// Names of the vars this object provides.
     pub ref_vars: Vec<String>,
     /// Patches only: the patch may rename its target.
@@ -88,6 +90,7 @@ impl Resource {
             needs_hash: false,
             ref_by: Vec::new(),
             ref_vars: Vec::new(),
+            transformations: Vec::new(),
             allow_name_change: false,
             allow_kind_change: false,
         }

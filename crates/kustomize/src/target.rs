@@ -192,8 +192,17 @@ impl Target {
             ra.merge(sub_ra)?;
         }
         let tc = ra.config.clone();
+        let configured_in = self.origin.as_ref().map(|o| join_clean(o, &self.file));
         for t in self.builtin_transformers(&tc)? {
             t.apply(&mut ra.resources)?;
+            if let Some(ci) = &configured_in {
+                // With build metadata, every builtin transformer of this kustomization is
+                // recorded on every object it ran over.
+                for r in ra.resources.iter_mut() {
+                    r.transformations
+                        .push((ci.clone(), t.plugin_kind().to_string()));
+                }
+            }
         }
         for t in self.plugin_list(&self.k.transformers, "transformers")? {
             t.apply(&mut ra.resources)?;
@@ -427,7 +436,9 @@ impl Target {
                 field_specs: fss,
             });
         }
-        if !k.common_labels.is_empty() {
+        // kustomize configures the commonLabels transformer whenever any labels are set (it
+        // matters only for transformer annotations).
+        if !k.common_labels.is_empty() || !k.labels.is_empty() {
             out.push(Transformer::Labels {
                 labels: k.common_labels.clone(),
                 field_specs: tc.common_labels.clone(),
@@ -455,6 +466,7 @@ impl Target {
                 json: Some(ops),
                 source: p.path.clone(),
                 target: Some(target),
+                legacy_json: true,
             }));
         }
         for r in &k.replicas {

@@ -88,6 +88,25 @@ pub fn select(list: &[Resource], s: &Selector) -> Result<Vec<usize>, Error> {
 }
 
 impl Transformer {
+    /// The builtin plugin kind kustomize reports for this transformer.
+    pub fn plugin_kind(&self) -> &'static str {
+        match self {
+            Transformer::PatchesById { .. } => "PatchStrategicMergeTransformer",
+            Transformer::Patch(p) if p.legacy_json => "PatchJson6902Transformer",
+            Transformer::Patch(_) => "PatchTransformer",
+            Transformer::Namespace(_) => "NamespaceTransformer",
+            Transformer::PrefixSuffix { prefix, .. } if !prefix.is_empty() => "PrefixTransformer",
+            Transformer::PrefixSuffix { .. } => "SuffixTransformer",
+            Transformer::Labels { .. } => "LabelTransformer",
+            Transformer::Annotations { .. } => "AnnotationsTransformer",
+            Transformer::Replicas { .. } => "ReplicaCountTransformer",
+            Transformer::Image { .. } => "ImageTagTransformer",
+            Transformer::Replacements(_) => "ReplacementTransformer",
+            Transformer::Hash => "HashTransformer",
+            Transformer::Sort(_) => "SortOrderTransformer",
+        }
+    }
+
     /// Applies the transformer to all resources.
     pub fn apply(&self, list: &mut Vec<Resource>) -> Result<(), Error> {
         match self {

@@ -17,6 +17,8 @@ pub struct PatchSpec {
     pub source: String,
     /// Target selector.
     pub target: Option<Selector>,
+    /// From the legacy `patchesJson6902` field (reported as PatchJson6902Transformer).
+    pub legacy_json: bool,
 }
 
 /// Parses JSON 6902 operations from JSON or YAML text.
@@ -82,6 +84,7 @@ impl PatchSpec {
                 json,
                 source,
                 target,
+                legacy_json: false,
             }),
         }
     }

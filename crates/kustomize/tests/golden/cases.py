@@ -1435,6 +1435,8 @@ CRD_OPENAPI = """{
 case('crds-field-without-schema-key', {'kustomization.yaml': 'namePrefix: p-\ncrds:\n- thing.json\nresources:\n- a.yaml\n', 'thing.json': CRD_OPENAPI.replace('{"Schema": {', '{"x": {'), 'a.yaml': SECRET + '---\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n  secretRef:\n    name: web-secret\n'})
 case('crds-field-openapi-definitions', {'kustomization.yaml': 'namePrefix: p-\ncommonLabels:\n  team: t\ncommonAnnotations:\n  note: hello\ncrds:\n- thing.json\nresources:\n- a.yaml\n', 'thing.json': CRD_OPENAPI, 'a.yaml': SECRET + '---\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n  secretRef:\n    name: web-secret\n  selector:\n    app: x\n  notes:\n    a: b\n  alias: t\n'})
 
+case('buildmetadata-transformers-overlay', {'kustomization.yaml': 'buildMetadata: [transformerAnnotations, originAnnotations]\nnamespace: ns\ncommonAnnotations:\n  a: b\nimages:\n- name: nginx\n  newTag: "2"\nresources:\n- base\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 2\n', 'base/kustomization.yaml': 'nameSuffix: -b\nlabels:\n- pairs:\n    x: yv\nresources:\n- d.yaml\nconfigMapGenerator:\n- name: web-config\n  literals:\n  - k=v\n', 'base/d.yaml': DEPLOY})
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, (files, target) in CASES.items():
