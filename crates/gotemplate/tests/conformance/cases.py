@@ -676,4 +676,27 @@ EXTRA = [
     ("g_values_nested_types", "{{ range $k, $v := . }}{{ $k }}={{ typeOf $v }};{{ end }}", {"a": [1, "x"], "b": {"c": True}, "d": "s", "e": 1.5, "f": False}),
 ]
 
-CASES = CORE + SPRIG + HELM + MORE + EXTRA
+FUNCS = [
+    ("fn_env_removed", "{{ env \"HOME\" }}"),
+    ("fn_expandenv_removed", "{{ expandenv \"$HOME\" }}"),
+    ("fn_mustToYaml", "{{ mustToYaml . }}"),
+    ("fn_getHostByName_off", "[{{ getHostByName \"localhost\" }}]"),
+    ("fn_ago_type", "{{ ago (now) | typeOf }} {{ regexMatch \"^[0-9]+s$|^0s$\" (ago (now)) }}"),
+    ("fn_date_aliases", "{{ date_in_zone \"2006\" (toDate \"2006-01-02\" \"2021-03-04\") \"UTC\" }} {{ htmlDateInZone (toDate \"2006-01-02\" \"2021-03-04\") \"UTC\" }} {{ date_modify \"-24h\" (toDate \"2006-01-02\" \"2021-03-04\") | date \"2006-01-02\" }} {{ must_date_modify \"2h\" (toDate \"2006-01-02\" \"2021-03-04\") | date \"15\" }} {{ mustDateModify \"1m\" (toDate \"2006-01-02\" \"2021-03-04\") | date \"04\" }}"),
+    ("fn_mustDateModify_err", "{{ mustDateModify \"bogus\" (toDate \"2006-01-02\" \"2021-03-04\") }}"),
+    ("fn_must_lists", "{{ mustAppend (list 1) 2 }} {{ mustPush (list 1) 3 }} {{ mustPrepend (list 1) 0 }} {{ mustChunk 2 (list 1 2 3) }} {{ mustHas 1 (list 1) }} {{ mustInitial (list 1 2) }} {{ mustLast (list 1 2) }} {{ mustRest (list 1 2) }} {{ mustReverse (list 1 2) }} {{ mustSlice (list 1 2 3) 1 2 }} {{ mustUniq (list 1 1) }} {{ mustWithout (list 1 2) 1 }}"),
+    ("fn_must_lists_err", "{{ mustPush 5 1 }}"),
+    ("fn_mustHas_err", "{{ mustHas 1 5 }}"),
+    ("fn_must_dicts", "{{ $d := dict \"a\" 1 }}{{ mustMerge $d (dict \"b\" 2) }} {{ mustMergeOverwrite $d (dict \"a\" 3) }} {{ mustDeepCopy $d }}"),
+    ("fn_must_json", "{{ mustToJson (dict \"a\" \"<\") }} {{ mustToPrettyJson (list 1) }} {{ mustToRawJson (dict \"a\" \"<\") }} {{ (mustFromJson \"{\\\"k\\\": [1]}\").k }}"),
+    ("fn_mustFromJson_err", "{{ mustFromJson \"{bad\" }}"),
+    ("fn_must_regex", "{{ mustRegexFind \"[0-9]+\" \"a12\" }} {{ mustRegexFindAll \"[0-9]\" \"a1b2\" -1 }} {{ mustRegexReplaceAll \"a(b)\" \"ab\" \"${1}c\" }} {{ mustRegexReplaceAllLiteral \"a\" \"aa\" \"$1\" }} {{ mustRegexSplit \",\" \"a,b\" -1 }}"),
+    ("fn_must_regex_err", "{{ mustRegexFind \"[\" \"x\" }}"),
+    ("fn_buildCustomCert", "{{ $ca := genCA \"ca\" 3 }}{{ $c := buildCustomCert ($ca.Cert | b64enc) ($ca.Key | b64enc) }}{{ eq $c.Cert $ca.Cert }} {{ eq $c.Key $ca.Key }}"),
+    ("fn_buildCustomCert_err", "{{ buildCustomCert \"!!\" \"eA==\" }}"),
+    ("fn_gen_with_key", "{{ $k := genPrivateKey \"ecdsa\" }}{{ $ca := genCAWithKey \"ca\" 3 $k }}{{ $s := genSelfSignedCertWithKey \"s\" (list) (list \"s.local\") 3 $k }}{{ $c := genSignedCertWithKey \"c\" (list \"10.0.0.1\") nil 3 $ca $k }}{{ eq $ca.Key $k }} {{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $s.Cert }} {{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $c.Cert }}"),
+    ("fn_genPrivateKey_unknown", "{{ genPrivateKey \"foo\" }}"),
+    ("fn_cert_fields", "{{ $ca := genCA \"ca\" 3 }}{{ typeOf $ca }} {{ kindOf $ca }}"),
+]
+
+CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS
