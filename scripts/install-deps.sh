@@ -6,6 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   git            # real Git servers for source-controller tests (git http-backend, git daemon)
   openssh-server # sshd for Git over SSH tests
+  gnupg          # gpg signs commits and tags for the source crate's signature verification tests
   docker-registry # a real OCI registry on loopback
   python3-pip
 )

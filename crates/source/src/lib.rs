@@ -6,6 +6,7 @@
 //! - [`git`]: Git checkout of a branch, tag, semver range, ref name or commit, with auth.
 //! - [`ignore`]: `.sourceignore` and Flux's default excludes.
 //! - [`semver`]: Masterminds/semver v3 constraints.
+//! - [`verify`]: OpenPGP verification of commit and tag signatures.
 //! - [`testutil`]: a Git smart-HTTP server for tests and benchmarks.
 
 pub mod archive;
@@ -16,3 +17,4 @@ pub mod semver;
 pub mod server;
 pub mod storage;
 pub mod testutil;
+pub mod verify;

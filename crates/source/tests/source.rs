@@ -15,3 +15,5 @@ mod git_https;
 mod git_ssh;
 #[path = "source/storage.rs"]
 mod storage;
+#[path = "source/verify.rs"]
+mod verify;
