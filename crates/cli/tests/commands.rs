@@ -1160,6 +1160,26 @@ fn get_watch_prints_the_current_rows_then_each_change() {
         next(),
         "podinfo\t        \tFalse    \tFalse\twaiting to be reconciled\t"
     );
+    // A watch of one object by name (a field selector) alongside; another object is ignored.
+    create(&api, git_repo(&ns, "other"));
+    let mut named = spawn_flux(&[
+        "get",
+        "sources",
+        "git",
+        "podinfo",
+        "-w",
+        "-n",
+        &ns,
+        "--timeout=20s",
+    ]);
+    let mut named_lines = std::io::BufReader::new(named.stdout.take().unwrap()).lines();
+    let mut named_next = || named_lines.next().expect("a line").expect("utf-8");
+    assert!(named_next().starts_with("NAME"));
+    assert!(named_next().starts_with("podinfo\t"));
+    assert!(
+        next().starts_with("other\t"),
+        "the unfiltered watch sees the new object"
+    );
     // The listing is printed; a change made now arrives through the watch as a new row.
     let rev = format!("master@sha1:{SHA}");
     patch_status(&api, "podinfo", ready_status(1, &rev, "stored artifact"));
@@ -1167,6 +1187,12 @@ fn get_watch_prints_the_current_rows_then_each_change() {
         next(),
         "podinfo\tmaster@sha1:2a3f1c0e\tFalse\tTrue\tstored artifact\t"
     );
+    assert_eq!(
+        named_next(),
+        "podinfo\tmaster@sha1:2a3f1c0e\tFalse\tTrue\tstored artifact\t"
+    );
+    named.kill().expect("stop the named watch");
+    named.wait().unwrap();
     child.kill().expect("stop the watch");
     child.wait().unwrap();
 }
