@@ -906,3 +906,71 @@ async fn https_with_custom_ca() -> Result<()> {
     w.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_with_pinned_host_key() -> Result<()> {
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo("over-ssh", &[("s.yaml", "s: 1\n")])?;
+    let sshd = crate::gitserver::Sshd::start().await?;
+    let mut w = World::new().await?;
+    w.secret(
+        "ssh-ok",
+        &[("identity", &sshd.key), ("known_hosts", &sshd.known_hosts)],
+    )
+    .await?;
+    w.secret(
+        "ssh-enc",
+        &[
+            ("identity", &sshd.encrypted_key),
+            ("known_hosts", &sshd.known_hosts),
+            ("password", &sshd.passphrase),
+        ],
+    )
+    .await?;
+    w.secret(
+        "ssh-wrong-host",
+        &[
+            ("identity", &sshd.key),
+            ("known_hosts", &sshd.wrong_known_hosts),
+        ],
+    )
+    .await?;
+    let with = |secret: &str| {
+        let mut s = spec(&sshd.url(&repo.git_dir), "main");
+        s.secret_ref = Some(api::meta::LocalObjectReference {
+            name: secret.into(),
+        });
+        s
+    };
+    w.create("ssh-ok", with("ssh-ok")).await?;
+    w.create("ssh-enc", with("ssh-enc")).await?;
+    w.create("ssh-wrong-host", with("ssh-wrong-host")).await?;
+    let head = repo.git(&["rev-parse", "HEAD"])?.trim().to_string();
+    for name in ["ssh-ok", "ssh-enc"] {
+        let obj = w.wait_ready(name, "True").await?;
+        assert_eq!(
+            obj.status.unwrap().artifact.unwrap().revision,
+            format!("main@sha1:{head}"),
+            "{name}"
+        );
+    }
+    let bad = w.wait_ready("ssh-wrong-host", "False").await?;
+    let ready = cond(&bad, "Ready").unwrap();
+    assert_eq!(ready.reason, "GitOperationFailed");
+    assert!(
+        ready.message.to_lowercase().contains("host key"),
+        "{ready:?}"
+    );
+    // Neither the private keys nor the passphrase appear anywhere.
+    let mut texts = vec![serde_json::to_string(&bad.status)?, harness::logs().text()];
+    for name in ["ssh-ok", "ssh-enc", "ssh-wrong-host"] {
+        texts.push(serde_json::to_string(&w.events(name).await?)?);
+    }
+    let key_line = sshd.key.lines().nth(1).unwrap_or_default().to_string();
+    for t in &texts {
+        assert!(!t.contains(&sshd.passphrase));
+        assert!(key_line.len() > 16 && !t.contains(&key_line));
+    }
+    w.stop().await;
+    Ok(())
+}

@@ -311,3 +311,135 @@ async fn cgi(state: &ServerState, req: Request) -> Result<Response> {
     }
     Ok(builder.body(Body::from(out.stdout[pos + len..].to_vec()))?)
 }
+
+/// A running OpenSSH `sshd` on 127.0.0.1 that accepts two client keys for the current user.
+pub struct Sshd {
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+    pub port: u16,
+    pub user: String,
+    /// `known_hosts` line pinning the server's host key.
+    pub known_hosts: String,
+    /// `known_hosts` line with some other key for the same host.
+    pub wrong_known_hosts: String,
+    /// Client key without passphrase.
+    pub key: String,
+    /// Client key protected by [`Sshd::passphrase`].
+    pub encrypted_key: String,
+    pub passphrase: String,
+}
+
+fn ssh_keygen(path: &Path, passphrase: &str) -> Result<()> {
+    let out = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-C",
+            "controllers-test",
+            "-N",
+            passphrase,
+            "-f",
+        ])
+        .arg(path)
+        .output()
+        .context("running ssh-keygen")?;
+    if !out.status.success() {
+        bail!(
+            "ssh-keygen failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+impl Sshd {
+    /// Generates host and client keys and starts sshd in the foreground on a free port.
+    pub async fn start() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let p = |n: &str| dir.path().join(n);
+        let passphrase = "open sesame 4711".to_string();
+        ssh_keygen(&p("host"), "")?;
+        ssh_keygen(&p("other_host"), "")?;
+        ssh_keygen(&p("client"), "")?;
+        ssh_keygen(&p("client_enc"), &passphrase)?;
+        let authorized = format!(
+            "{}{}",
+            std::fs::read_to_string(p("client.pub"))?,
+            std::fs::read_to_string(p("client_enc.pub"))?
+        );
+        std::fs::write(p("authorized_keys"), authorized)?;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            l.local_addr()?.port()
+        };
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
+            p("host").display(),
+            p("sshd.pid").display(),
+            p("authorized_keys").display()
+        );
+        std::fs::write(p("sshd_config"), config)?;
+        // Privilege separation directory sshd insists on when started as root.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let child = tokio::process::Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(p("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting sshd")?;
+        let start = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if start.elapsed() > std::time::Duration::from_secs(10) {
+                bail!("sshd did not listen on {port}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let pin = |pubfile: &str| -> Result<String> {
+            let text = std::fs::read_to_string(p(pubfile))?;
+            let mut parts = text.split_whitespace();
+            let (kind, key) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
+            Ok(format!("[127.0.0.1]:{port} {kind} {key}\n"))
+        };
+        let user = match std::env::var("USER") {
+            Ok(u) if !u.is_empty() => u,
+            _ => String::from_utf8_lossy(
+                &std::process::Command::new("id").arg("-un").output()?.stdout,
+            )
+            .trim()
+            .to_string(),
+        };
+        Ok(Self {
+            port,
+            user,
+            known_hosts: pin("host.pub")?,
+            wrong_known_hosts: pin("other_host.pub")?,
+            key: std::fs::read_to_string(p("client"))?,
+            encrypted_key: std::fs::read_to_string(p("client_enc"))?,
+            passphrase,
+            _child: child,
+            _dir: dir,
+        })
+    }
+
+    /// The ssh URL of a repository given by its absolute path.
+    pub fn url(&self, repo: &Path) -> String {
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            self.user,
+            self.port,
+            repo.display()
+        )
+    }
+}
