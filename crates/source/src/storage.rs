@@ -62,6 +62,14 @@ pub enum StorageError {
         #[source]
         source: io::Error,
     },
+    /// Including another artifact failed (bad paths, unsafe archive, missing `fromPath`).
+    #[error("include artifact {path}: {reason}")]
+    Include {
+        /// The included artifact's path.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The stored file's digest differs from the artifact's.
     #[error("artifact {path} digest mismatch: expected {expected}, found {actual}")]
     DigestMismatch {
@@ -374,6 +382,51 @@ impl Storage {
         Ok(deleted)
     }
 
+    /// Copies the contents of a stored artifact (a GitRepository `include`) into `dest_root/to_path`:
+    /// verifies its digest, extracts it safely, and copies the `from_path` subtree (default: all).
+    /// Both paths must stay inside their roots; existing files at the destination are overwritten.
+    pub fn include(
+        &self,
+        artifact: &Artifact,
+        from_path: Option<&str>,
+        dest_root: &Path,
+        to_path: &str,
+    ) -> Result<(), StorageError> {
+        let fail = |reason: String| StorageError::Include {
+            path: artifact.path.clone(),
+            reason,
+        };
+        let from = inner_path(from_path.unwrap_or("")).ok_or_else(|| {
+            fail(format!(
+                "fromPath {:?} leaves the artifact",
+                from_path.unwrap_or("")
+            ))
+        })?;
+        let to = inner_path(to_path)
+            .ok_or_else(|| fail(format!("toPath {to_path:?} leaves the source root")))?;
+        self.verify(artifact)?;
+        let file = self.local_path(&artifact.path)?;
+        let tmp =
+            tempfile::tempdir().map_err(|e| fail(format!("create temporary directory: {e}")))?;
+        let out = tmp.path().join("x");
+        let f = File::open(&file).map_err(|e| fail(format!("open: {e}")))?;
+        crate::fetch::extract_tar_gz(
+            io::BufReader::new(f),
+            &out,
+            &crate::fetch::FetchLimits::default(),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        let src = out.join(&from);
+        if !src.is_dir() {
+            return Err(fail(format!(
+                "fromPath {:?} not found",
+                from_path.unwrap_or("")
+            )));
+        }
+        let dst = dest_root.join(&to);
+        copy_tree(&src, &dst).map_err(|e| fail(format!("copy into {}: {e}", dst.display())))
+    }
+
     /// Removes every stored file of an object (on deletion of the object).
     pub fn remove_all(&self, kind: &str, namespace: &str, name: &str) -> Result<(), StorageError> {
         let dir = self.local_path(&format!("{}/{namespace}/{name}", kind.to_lowercase()))?;
@@ -387,6 +440,35 @@ impl Storage {
             }),
         }
     }
+}
+
+/// A relative path of normal components (`.` allowed, `..` and absolute refused); empty is the root.
+fn inner_path(p: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in Path::new(p).components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Copies regular files and directories (links are not followed or copied).
+fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
+    fs::create_dir_all(dst)?;
+    for e in fs::read_dir(src)? {
+        let e = e?;
+        let ft = e.file_type()?;
+        let target = dst.join(e.file_name());
+        if ft.is_dir() {
+            copy_tree(&e.path(), &target)?;
+        } else if ft.is_file() {
+            fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// A storage-relative path made only of normal components that do not start with `.`.

@@ -236,6 +236,10 @@ impl<'a> Session<'a> {
             env.push(("GIT_SSH_COMMAND".into(), cmd));
         }
         let mut secrets = auth.secrets();
+        if let Some(p) = opts.proxy.as_ref().and_then(|p| p.password.as_ref()) {
+            secrets.push(p.clone());
+            secrets.push(pct(p));
+        }
         if let Some(u) = &auth.username {
             let basic = base64::engine::general_purpose::STANDARD
                 .encode(format!("{u}:{}", auth.password.as_deref().unwrap_or("")));

@@ -126,3 +126,59 @@ async fn silent_server_times_out() -> Result<()> {
     task.abort();
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_proxy_is_used_and_its_password_stays_hidden() -> Result<()> {
+    use source::git::ProxyOptions;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir()?;
+    let up = Upstream::new(tmp.path(), "repo")?;
+    up.write("a.yaml", "a: 1\n")?;
+    let c1 = up.commit("one")?;
+    up.push_all()?;
+    let backend = GitHttpServer::start(&up.srv, HttpAuth::None).await?;
+    // A forward proxy that pipes every connection to the backend; the backend accepts the
+    // absolute-form request targets a client sends to a proxy.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let proxy_addr = listener.local_addr()?;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h2 = hits.clone();
+    let target = backend.addr;
+    let task = tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            h2.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut b) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut c, &mut b).await;
+                }
+            });
+        }
+    });
+    // The repository host does not resolve: only the proxy can reach it.
+    let o = |proxy: String| CheckoutOptions {
+        url: "http://git.invalid/repo.git".into(),
+        reference: GitRef::Branch("main".into()),
+        proxy: Some(ProxyOptions {
+            address: proxy,
+            username: Some("proxy-user".into()),
+            password: Some("proxy-pa55word".into()),
+        }),
+        timeout: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let r = git::checkout(&o(format!("http://{proxy_addr}")), &tmp.path().join("via")).await?;
+    assert_eq!(r.commit, c1);
+    assert!(hits.load(Ordering::SeqCst) > 0);
+    // A dead proxy: unreachable, and the proxy password is not shown.
+    let dead = crate::common::free_port()?;
+    let e = git::checkout(
+        &o(format!("http://127.0.0.1:{dead}")),
+        &tmp.path().join("dead"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, GitError::Unreachable { .. }), "{e:?}");
+    assert!(!format!("{e} {e:?}").contains("proxy-pa55word"), "{e}");
+    task.abort();
+    Ok(())
+}

@@ -223,3 +223,46 @@ fn lock_serialises_writers_and_verify_detects_tampering() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn include_copies_a_subtree_of_another_artifact() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let storage = Storage::new(tmp.path().join("st"), "h")?;
+    let src = tmp.path().join("src");
+    for (p, c) in [
+        ("deploy/base/a.yaml", "a\n"),
+        ("deploy/b.yaml", "b\n"),
+        ("other/c.yaml", "c\n"),
+    ] {
+        let f = src.join(p);
+        std::fs::create_dir_all(f.parent().unwrap())?;
+        std::fs::write(f, c)?;
+    }
+    let mut a = storage.new_artifact("GitRepository", "ns", "lib", "main@sha1:1", "1.tar.gz");
+    storage.archive(&mut a, &src, &IgnoreRules::none())?;
+    let dest = tmp.path().join("checkout");
+    std::fs::create_dir_all(&dest)?;
+    storage.include(&a, Some("./deploy"), &dest, "vendor/lib")?;
+    assert_eq!(
+        crate::common::list_tree(&dest),
+        vec!["vendor/lib/b.yaml", "vendor/lib/base/a.yaml"]
+    );
+    storage.include(&a, None, &dest, "all")?;
+    assert!(dest.join("all/other/c.yaml").is_file());
+    for (from, to) in [
+        (Some("../x"), "ok"),
+        (None, "../escape"),
+        (None, "/abs"),
+        (Some("missing"), "m"),
+    ] {
+        let e = storage.include(&a, from, &dest, to).unwrap_err();
+        assert!(e.to_string().starts_with("include artifact"), "{e}");
+    }
+    assert!(!tmp.path().join("escape").exists());
+    // A tampered artifact is not included.
+    std::fs::write(storage.local_path(&a.path)?, b"junk")?;
+    let e = storage.include(&a, None, &dest, "again").unwrap_err();
+    assert!(e.to_string().contains("digest mismatch"), "{e}");
+    assert!(!dest.join("again").exists());
+    Ok(())
+}
