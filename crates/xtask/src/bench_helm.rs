@@ -109,7 +109,7 @@ fn render(release: &str, chart: &str, args: &[&str]) -> Result<()> {
         values: vo.merge(&dir)?,
         ..Default::default()
     };
-    let c = helm::loader::load(&dir.join("charts").join(chart))?;
+    let c = helm::loader::load(&dir.join(chart))?;
     let out = template(c, &opts)?;
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(())
@@ -149,14 +149,52 @@ fn compare(args: &[&str]) -> Result<()> {
     let mut helm_bin = std::env::var("HOME")
         .map(|h| format!("{h}/.cache/oracles/bin/helm"))
         .unwrap_or_default();
+    // `--chart DIR [-f FILE | --set X]...` measures one external chart instead of the corpus.
+    let mut external: Option<(String, Vec<String>)> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match *a {
             "--runs" => runs = it.next().context("--runs N")?.parse()?,
             "--helm" => helm_bin = it.next().context("--helm PATH")?.to_string(),
-            other => bail!("unknown argument {other}; usage: bench helm [--runs N] [--helm PATH]"),
+            "--chart" => {
+                let dir = std::fs::canonicalize(it.next().context("--chart DIR")?)?;
+                external = Some((dir.to_string_lossy().into_owned(), Vec::new()));
+            }
+            "-f" | "--set" if external.is_some() => {
+                let v = it.next().context("flag without value")?;
+                let flags = &mut external.as_mut().context("--chart first")?.1;
+                flags.push(a.to_string());
+                flags.push(if *a == "-f" {
+                    std::fs::canonicalize(v)?.to_string_lossy().into_owned()
+                } else {
+                    v.to_string()
+                });
+            }
+            other => bail!(
+                "unknown argument {other}; usage: bench helm [--runs N] [--helm PATH] [--chart DIR [-f FILE] [--set X]...]"
+            ),
         }
     }
+    let cases: Vec<(String, String, String, Vec<String>)> = match &external {
+        Some((dir, flags)) => {
+            let label = Path::new(dir)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            vec![(label, "rel".into(), dir.clone(), flags.clone())]
+        }
+        None => CASES
+            .iter()
+            .map(|(l, r, c, f)| {
+                (
+                    l.to_string(),
+                    r.to_string(),
+                    format!("charts/{c}"),
+                    f.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect(),
+    };
     if !Path::new(&helm_bin).exists() {
         bail!(
             "helm not found at {helm_bin}; run /work/shared/oracles/get-oracles.sh or pass --helm"
@@ -184,21 +222,16 @@ fn compare(args: &[&str]) -> Result<()> {
     let (mut tot_ours, mut tot_helm) = (0.0, 0.0);
     let (mut cpu_ours, mut cpu_helm) = (0.0, 0.0);
     let (mut max_rss_ours, mut max_rss_helm) = (0i64, 0i64);
-    for (label, release, chart, flags) in CASES {
-        let flags: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+    for (label, release, chart, flags) in &cases {
         let mut ours_args = vec![
             "bench".to_string(),
             "helm".into(),
             "--render".into(),
-            release.to_string(),
-            chart.to_string(),
+            release.clone(),
+            chart.clone(),
         ];
         ours_args.extend(flags.iter().cloned());
-        let mut helm_args = vec![
-            "template".to_string(),
-            release.to_string(),
-            format!("charts/{chart}"),
-        ];
+        let mut helm_args = vec!["template".to_string(), release.clone(), chart.clone()];
         helm_args.extend(flags.iter().cloned());
         let (mut ow, mut hw, mut orss, mut hrss) = (Vec::new(), Vec::new(), 0, 0);
         let (mut oc, mut hc) = (Vec::new(), Vec::new());
