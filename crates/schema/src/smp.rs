@@ -175,7 +175,10 @@ impl Merger {
     ) -> Result<Option<Map<String, Value>>, PatchError> {
         match patch.get(PATCH) {
             None => {}
-            Some(Value::String(s)) if s == "merge" => {}
+            // kyaml accepts `$patch: merge` on a map; apimachinery only knows it on lists.
+            Some(Value::String(s)) if s == "merge" && !self.k8s() => {}
+            // apimachinery leaves an empty map where kyaml removes the field.
+            Some(Value::String(s)) if s == "delete" && self.k8s() => return Ok(Some(Map::new())),
             Some(Value::String(s)) if s == "delete" => return Ok(None),
             Some(Value::String(s)) if s == "replace" => {
                 let mut out = Map::new();
@@ -215,6 +218,12 @@ impl Merger {
                 None
             };
             let merged = match (out.get(key), pv, order) {
+                // apimachinery takes a value for a new key as it is, nulls dropped.
+                (None, pv, _) if self.k8s() => Some(without_nulls(pv)).filter(|v| !v.is_null()),
+                // And a value of another type replaces the original as it is.
+                (Some(o), pv, _) if self.k8s() && !pv.is_null() && !same_kind(o, pv) => {
+                    Some(pv.clone())
+                }
                 (Some(Value::Array(o)), Value::Array(p), Some(Value::Array(ord))) => {
                     let l = self.merge_list_ordered(o, p, ord, sub_schema, field, &sub)?;
                     Some(Value::Array(l))
@@ -404,7 +413,11 @@ impl Merger {
             } else {
                 orig.iter().position(|o| key_of(o).as_ref() == Some(&k))
             };
-            let merged = self.merge_value(idx.map(|i| &orig[i]), p, elem, None, path)?;
+            let merged = match idx {
+                // apimachinery appends new elements exactly as the patch gives them.
+                None if self.k8s() => Some(p.clone()),
+                _ => self.merge_value(idx.map(|i| &orig[i]), p, elem, None, path)?,
+            };
             if let Some(m) = merged {
                 from_patch.push((idx, m));
             }
@@ -441,6 +454,28 @@ impl Merger {
         let patch_order = if order.is_empty() { patch } else { order };
         Ok(normalize_order(merged, patch_order, orig, key_of))
     }
+}
+
+/// `v` without null map values, recursively (apimachinery's `discardNullValuesFromPatch`).
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Both objects, both arrays, or both scalars.
+fn same_kind(a: &Value, b: &Value) -> bool {
+    matches!(
+        (a, b),
+        (Value::Object(_), Value::Object(_)) | (Value::Array(_), Value::Array(_))
+    ) || !(a.is_object() || a.is_array() || b.is_object() || b.is_array())
 }
 
 fn string_list(v: &Value) -> Option<Vec<&str>> {

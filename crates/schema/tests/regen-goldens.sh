@@ -16,3 +16,14 @@ for d in */; do
     cp "$tmp/err" "$d/err"
   fi
 done
+
+# Kubernetes (apimachinery) mode: `kubectl patch --local` applies the same patch client-side.
+for d in */; do
+  d=${d%/}
+  rm -f "$d/k8s.json" "$d/k8s.err"
+  if ! kubectl patch --local -f "$d/base.yaml" --type strategic --patch-file "$d/patch.yaml" -o json \
+      > "$d/k8s.json" 2> "$tmp/err"; then
+    rm -f "$d/k8s.json"
+    cp "$tmp/err" "$d/k8s.err"
+  fi
+done

@@ -124,8 +124,18 @@ fn directives_delete_replace_and_null() {
         json!({"spec": {"template": {"$patch": "replace", "x": 1}}}),
     );
     assert_eq!(got["spec"]["template"], json!({"x": 1}));
-    let got = k8s(orig, json!({"spec": {"$patch": "delete"}}));
-    assert!(got.get("spec").is_none());
+    // apimachinery leaves an empty map behind (kustomize removes the field).
+    let got = k8s(orig.clone(), json!({"spec": {"$patch": "delete"}}));
+    assert_eq!(got.get("spec"), Some(&json!({})));
+    let err = schema::strategic_merge_with(
+        &orig,
+        &json!({"spec": {"$patch": "merge"}}),
+        Some(deployment()),
+        &SmpOptions {
+            mode: SmpMode::Kubernetes,
+        },
+    );
+    assert!(err.is_err(), "apimachinery rejects $patch: merge on a map");
 }
 
 #[test]
