@@ -360,6 +360,20 @@ fn create_rejects_invalid_flags_with_one_line() {
     );
     let line = one_error_line(&flux(&[
         "create",
+        "source",
+        "git",
+        "x",
+        "--url=ssh://git@h/r",
+        "--branch=main",
+        "--ca-file=/tmp/ca.pem",
+        "--export",
+    ]));
+    assert_eq!(
+        line,
+        "✗ specifying a CA file is not supported for Git over SSH"
+    );
+    let line = one_error_line(&flux(&[
+        "create",
         "ks",
         "x",
         "--source=HelmRepository/x",
@@ -1253,6 +1267,14 @@ fn context_flag_selects_the_kubeconfig_context() {
 fn create_source_git_with_basic_auth_stores_a_secret() {
     let ns = namespace("create-auth");
     let api = git_repos(&ns);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let ca_flag = format!("--ca-file={}", ca.display());
     let child = spawn_flux(&[
         "create",
         "source",
@@ -1262,6 +1284,7 @@ fn create_source_git_with_basic_auth_stores_a_secret() {
         "--branch=main",
         "--username=git",
         "--password=s3cret",
+        &ca_flag,
         "-n",
         &ns,
         "--timeout=30s",
@@ -1274,6 +1297,7 @@ fn create_source_git_with_basic_auth_stores_a_secret() {
     let data = secret.data.expect("data");
     assert_eq!(data["username"].0, b"git");
     assert_eq!(data["password"].0, b"s3cret");
+    assert!(data["ca.crt"].0.starts_with(b"-----BEGIN CERTIFICATE-----"));
     patch_status(&api, "private", ready_status(1, "main@sha1:abc", "stored"));
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
