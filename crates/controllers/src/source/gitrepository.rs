@@ -139,8 +139,13 @@ impl Reconciler {
         let key = object_key(&obj);
 
         if obj.meta().deletion_timestamp.is_some() {
-            if obj.finalizers().iter().any(|f| f == FINALIZER) {
-                self.reconcile_delete(&api, &obj).await?;
+            if obj.finalizers().iter().any(|f| f == FINALIZER)
+                && !self.reconcile_delete(&api, &obj).await?
+            {
+                // Garbage collection failed: keep the finalizer and try again.
+                return Ok(Action::requeue(
+                    self.schedule.failed(&key, Trigger::default()),
+                ));
             }
             self.schedule.forget(&key);
             return Ok(Action::await_change());
@@ -292,12 +297,13 @@ impl Reconciler {
         });
     }
 
-    /// Deletion: remove every stored artifact of the object, then the finalizer.
+    /// Deletion: remove every stored artifact of the object, then the finalizer; false when the
+    /// artifacts could not be removed (the finalizer stays).
     async fn reconcile_delete(
         &self,
         api: &Api<GitRepository>,
         obj: &GitRepository,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<bool, RuntimeError> {
         let namespace = obj.namespace().unwrap_or_default();
         let name = obj.name_any();
         let storage = self.ctx.storage.clone();
@@ -308,11 +314,11 @@ impl Reconciler {
             // Keep the finalizer: the files must go before the object does.
             Ok(Err(e)) => {
                 error!(error = %e, "garbage collection for deleted resource failed");
-                return Ok(());
+                return Ok(false);
             }
             Err(e) => {
                 error!(error = %e, "garbage collection for deleted resource failed");
-                return Ok(());
+                return Ok(false);
             }
         }
         remove_finalizer(api, obj, FINALIZER).await?;
@@ -320,7 +326,7 @@ impl Reconciler {
             .shared
             .metrics
             .delete_resource(KIND, &namespace, &name);
-        Ok(())
+        Ok(true)
     }
 
     /// The reconcile steps; each sets its conditions on `status`.
