@@ -13,7 +13,7 @@ pub enum DependencyError {
     #[error("found in Chart.yaml, but missing in charts/ directory: {0}")]
     Missing(String),
     /// Coalescing failed.
-    #[error("chart dependencies processing failed: {0}")]
+    #[error(transparent)]
     Coalesce(#[from] CoalesceError),
 }
 

@@ -446,6 +446,23 @@ mod tests {
     }
 
     #[test]
+    fn directory_symlinks_stay_inside_the_chart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        std::fs::create_dir_all(root.join("templates")).unwrap();
+        std::fs::write(root.join("Chart.yaml"), CHART).unwrap();
+        std::fs::write(root.join("data.txt"), "inside").unwrap();
+        std::os::unix::fs::symlink("data.txt", root.join("link.txt")).unwrap();
+        let c = load_dir(&root).unwrap();
+        let link = c.files.iter().find(|f| f.name == "link.txt").unwrap();
+        assert_eq!(link.data, b"inside");
+        std::fs::write(tmp.path().join("secret"), "outside").unwrap();
+        std::os::unix::fs::symlink("../secret", root.join("templates/escape.yaml")).unwrap();
+        let err = load_dir(&root).unwrap_err().to_string();
+        assert!(err.contains("templates/escape.yaml"), "{err}");
+    }
+
+    #[test]
     fn rejects_unsafe_archives() {
         let dotdot = tgz(&[
             ("c/../../evil", b"x", tar::EntryType::Regular),

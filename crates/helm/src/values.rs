@@ -25,7 +25,7 @@ pub struct ValueOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ValuesError {
     /// A values file could not be read.
-    #[error("open {path}: {source}")]
+    #[error("open {path}: {}", go_io_error(source))]
     Read {
         /// The file.
         path: String,
@@ -50,6 +50,16 @@ pub enum ValuesError {
         /// `: message` or ` <value>` as Helm prints it.
         detail: String,
     },
+}
+
+/// An I/O error worded as Go's `os` package words it.
+pub fn go_io_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
 }
 
 impl ValueOptions {
@@ -102,7 +112,8 @@ impl ValueOptions {
             })?;
         }
         let read = |name: &str| -> Result<String, String> {
-            std::fs::read_to_string(base.join(name)).map_err(|e| format!("open {name}: {e}"))
+            std::fs::read_to_string(base.join(name))
+                .map_err(|e| format!("open {name}: {}", go_io_error(&e)))
         };
         for v in &self.file_values {
             strvals::parse_into(v, &mut out, Reader::File(&read)).map_err(|e| {
