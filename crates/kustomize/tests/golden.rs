@@ -396,3 +396,29 @@ mod security {
         }
     }
 }
+
+mod robustness {
+    //! Inputs that must fail cleanly rather than panic.
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use kustomize::{MemFs, build};
+
+    #[test]
+    fn json_patch_replacing_the_whole_object_is_an_error() {
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/r/kustomization.yaml",
+            "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: '[{\"op\": \"replace\", \"path\": \"\", \"value\": 5}]'\n",
+        );
+        fs.add_file(
+            "/r/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let err = build(Arc::new(fs), Path::new("/r"), Path::new("/r"))
+            .unwrap_err()
+            .chain();
+        assert!(err.contains("non-object"), "{err}");
+    }
+}

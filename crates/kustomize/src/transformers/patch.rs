@@ -130,6 +130,12 @@ impl PatchSpec {
                         e,
                     )
                 })?;
+                if !out.is_object() {
+                    return Err(Error::transform(
+                        format!("apply JSON patch {} to {}", self.source, r.cur_id()),
+                        "the patch replaces the object with a non-object",
+                    ));
+                }
                 r.obj = out;
             }
             Ok(())
