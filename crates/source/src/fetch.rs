@@ -517,6 +517,50 @@ mod tests {
     }
 
     #[test]
+    fn corrupted_archives_are_errors_not_panics() {
+        // Flip bytes of a valid archive (before and after gzip) and make sure extraction either
+        // succeeds inside the destination or fails cleanly.
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(src.path().join("d")).unwrap();
+        std::fs::write(src.path().join("d/a.yaml"), "a: 1\n".repeat(50)).unwrap();
+        std::fs::write(src.path().join("b.txt"), "b").unwrap();
+        let files =
+            crate::archive::list_files(src.path(), &crate::ignore::IgnoreRules::none()).unwrap();
+        let (gz, _) = crate::archive::write_tar_gz(src.path(), &files, Vec::new()).unwrap();
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..300 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut tar_bytes = raw.clone();
+            let pos = (state as usize) % tar_bytes.len();
+            tar_bytes[pos] ^= (state >> 32) as u8 | 1;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&tar_bytes).unwrap();
+            let mut gz_bytes = enc.finish().unwrap();
+            if i % 2 == 1 {
+                gz_bytes = gz.clone();
+                let p = (state as usize) % gz_bytes.len();
+                gz_bytes[p] ^= 0x5a;
+            }
+            let dest = out.path().join(format!("o{i}"));
+            if extract_tar_gz(&gz_bytes[..], &dest, &FetchLimits::default()).is_err() {
+                assert!(!dest.exists(), "failed extraction leaves nothing behind");
+            }
+        }
+        // Nothing was ever written next to the destinations.
+        for e in std::fs::read_dir(out.path()).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(name.starts_with('o'), "{name}");
+        }
+    }
+
+    #[test]
     fn digest_format() {
         assert!(normalise_digest("u", "sha256:abc").is_err());
         assert!(normalise_digest("u", "md5:00").is_err());

@@ -644,6 +644,28 @@ mod tests {
     }
 
     #[test]
+    fn random_input_never_panics() {
+        // Deterministic pseudo-random strings over the constraint alphabet: parse must return,
+        // never panic, and anything that parses must be usable for matching.
+        let alphabet = b"0123456789.xX*^~<>=!|, -+vabrc";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let probe = Version::parse("1.2.3-rc.1").unwrap();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 16) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((state >> (i * 3)) % alphabet.len() as u64) as usize] as char)
+                .collect();
+            if let Ok(c) = Constraints::parse(&s) {
+                let _ = c.matches(&probe);
+            }
+            let _ = Version::parse(&s);
+        }
+    }
+
+    #[test]
     fn latest_matching_skips_non_semver() {
         let tags = [
             "v1.0.0",
