@@ -710,7 +710,7 @@ async fn suspend_is_honoured() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignore_and_include() -> Result<()> {
     let git = GitServer::start(Auth::None).await?;
-    git.create_repo(
+    let lib = git.create_repo(
         "lib",
         &[
             ("config/base.yaml", "base: 1\n"),
@@ -747,6 +747,21 @@ async fn ignore_and_include() -> Result<()> {
     assert_eq!(st.observed_ignore.as_deref(), Some("/docs/\n"));
     assert_eq!(st.observed_include.len(), 1);
     assert_eq!(st.included_artifacts.len(), 1);
+    let app_digest = st.artifact.unwrap().digest;
+
+    // A new revision of the included repository rebuilds the including artifact.
+    lib.commit(&[("config/new.yaml", "new: 1\n")], "lib change")?;
+    let lib_obj = w.request_reconcile("lib").await?;
+    let lib_artifact = lib_obj.status.unwrap().artifact.unwrap();
+    let obj = w.request_reconcile("app").await?;
+    let st = obj.status.clone().unwrap();
+    assert_eq!(st.included_artifacts[0].digest, lib_artifact.digest);
+    assert_ne!(st.artifact.unwrap().digest, app_digest);
+    assert!(
+        fetch_artifact(&obj)
+            .await?
+            .contains(&"vendor/lib/new.yaml".to_string())
+    );
 
     // Sparse checkout: only the listed directories end up in the artifact.
     let mut s = spec(&git.url("lib"), "main");
@@ -757,6 +772,7 @@ async fn ignore_and_include() -> Result<()> {
         fetch_artifact(&obj).await?,
         vec![
             "config/base.yaml".to_string(),
+            "config/new.yaml".to_string(),
             "config/skip.txt".to_string()
         ]
     );
