@@ -120,7 +120,11 @@ impl<'a> Session<'a> {
                 }
                 stripped
             }
-            "ssh" => opts.url.clone(),
+            // ssh has no use for a password in the URL; drop it so it never reaches a command line.
+            "ssh" => match userinfo.as_deref().and_then(|u| u.split_once(':')) {
+                Some((user, _)) => stripped.replacen("ssh://", &format!("ssh://{user}@"), 1),
+                None => opts.url.clone(),
+            },
             "git" => {
                 if auth.username.is_some() || auth.bearer_token.is_some() {
                     return Err(invalid("git:// cannot carry credentials"));
@@ -140,6 +144,13 @@ impl<'a> Session<'a> {
             .tempdir()
             .map_err(io_err("create temporary directory", Path::new("/tmp")))?;
         let t = tmp.path();
+        // Only the current user may enter the directory holding the credential files.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(t, fs::Permissions::from_mode(0o700))
+                .map_err(io_err("restrict permissions of", t))?;
+        }
         let mut config = String::from(
             "[advice]\n\tdetachedHead = false\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n",
         );
@@ -434,7 +445,7 @@ impl<'a> Session<'a> {
     }
 
     /// The path of the private directory (for tests of cleanup).
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn private_dir(&self) -> PathBuf {
         self._tmp.path().to_path_buf()
     }
@@ -474,6 +485,43 @@ mod tests {
         assert_eq!(o, "https://host:8443/");
         assert_eq!(st, "https://host:8443/org/repo.git");
         assert!(split_url("host/path").is_none());
+    }
+
+    #[test]
+    fn ssh_url_password_is_dropped() {
+        let opts = CheckoutOptions {
+            url: "ssh://git:hunter2@127.0.0.1:22/repo.git".into(),
+            auth: crate::git::GitAuth {
+                ssh: Some(crate::git::SshAuth {
+                    identity: b"key".to_vec(),
+                    known_hosts: b"h k v".to_vec(),
+                    passphrase: None,
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let s = Session::new(&opts).unwrap();
+        assert_eq!(s.url, "ssh://git@127.0.0.1:22/repo.git");
+        assert!(!s.redacted_url().contains("hunter2"));
+        // Every credential file is private to the user.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = s.private_dir();
+            assert_eq!(
+                std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
+            for f in ["identity", "known_hosts", "gitconfig"] {
+                let m = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+                assert_eq!(m, 0o600, "{f}");
+            }
+        }
+        // The private directory goes away with the session.
+        let dir = s.private_dir();
+        drop(s);
+        assert!(!dir.exists());
     }
 
     #[test]
