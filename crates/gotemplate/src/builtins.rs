@@ -254,6 +254,13 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
                 Kind::Float => matches!((&x, &y), (Value::Float(p), Value::Float(q)) if p == q),
                 Kind::Invalid => true,
                 Kind::Other => {
+                    if let (Value::Object(p), Value::Object(q)) = (&x, &y) {
+                        // Host objects are Go pointers: equal only when identical.
+                        if std::sync::Arc::ptr_eq(p, q) {
+                            return Ok(true);
+                        }
+                        continue;
+                    }
                     let s = |v: &Value| gofmt::sprintf("%s", std::slice::from_ref(v));
                     if x.type_name() != y.type_name() {
                         return Err(format!(
@@ -264,7 +271,7 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
                             s(&y)
                         ));
                     }
-                    return Err(format!("non-comparable type {}: {}", s(&x), x.type_name()));
+                    return Err(format!("non-comparable type {}: {}", s(&y), y.type_name()));
                 }
             }
         };

@@ -461,7 +461,8 @@ impl Emitter {
 
     /// Writes a string scalar; `indent` is the scalar's own indentation (continuations).
     fn string(&mut self, s: &str, indent: usize, simple_key: bool) {
-        let allow_breaks = !simple_key;
+        // go-yaml v3 (toYamlPretty) does not fold long scalars; v2 folds at 80 columns.
+        let allow_breaks = !simple_key && self.flavor == Flavor::V2;
         match self.choose_style(s, simple_key) {
             Style::Plain => {
                 let chars: Vec<char> = s.chars().collect();

@@ -699,4 +699,21 @@ FUNCS = [
     ("fn_cert_fields", "{{ $ca := genCA \"ca\" 3 }}{{ typeOf $ca }} {{ kindOf $ca }}"),
 ]
 
-CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS
+PRETTY = [
+    ("yp_long_string", "{{ toYamlPretty (dict \"d\" .long) }}", {"long": LONG}),
+    ("yp_bool_like_strings", "{{ toYamlPretty (list \"yes\" \"no\" \"on\" \"off\" \"y\" \"true\" \"null\" \"~\" \"1\" \"1.5\" \"\") }}"),
+    ("yp_multiline", "{{ toYamlPretty (dict \"a\" \"x\\ny\" \"b\" \"x\\n\" \"c\" \" lead\\nx\") }}"),
+    ("yp_values_numbers", "{{ toYamlPretty . }}", {"i": 1, "big": 1000000, "f": 1.5, "neg": -3}),
+    ("yp_nested_lists_maps", "{{ toYamlPretty (dict \"a\" (list (list 1 2) (dict \"x\" (list (dict \"y\" 1))))) }}"),
+    ("yp_empty", "{{ toYamlPretty (dict \"a\" (list) \"b\" (dict) \"c\" nil) }}"),
+    ("yp_special_strings", "{{ toYamlPretty (list \"a: b\" \"- x\" \"#c\" \"@a\" \"x #y\" \"tab\\tx\") }}"),
+    ("yp_key_order", "{{ toYamlPretty (dict \"b\" 1 \"a10\" 2 \"a2\" 3 \"_x\" 4 \"10\" 5) }}"),
+    ("obj_toJson_toYaml", "{{ toJson (semver \"1.2.3-rc.1\") }}|{{ toYaml (semver \"1.2.3\") }}|{{ toJson (toDate \"2006-01-02\" \"2021-03-04\") }}|{{ toYaml (dict \"t\" (toDate \"2006-01-02\" \"2021-03-04\")) }}"),
+    ("obj_cert_toJson_keys", "{{ $c := genCA \"x\" 1 }}{{ keys (fromJson (toJson $c)) | sortAlpha }}"),
+    ("obj_time_methods", "{{ $t := toDate \"2006-01-02T15:04:05Z07:00\" \"2021-03-04T05:06:07Z\" }}{{ $t.Year }} {{ $t.Unix }} {{ $t.Format \"Jan 2\" }} {{ $t.UTC }}"),
+    ("obj_print_time", "{{ toDate \"2006-01-02\" \"2021-03-04\" }}|{{ printf \"%v\" (toDate \"2006-01-02\" \"2021-03-04\") }}"),
+    ("obj_semver_field_err", "{{ (semver \"1.2.3\").Nope }}"),
+    ("obj_semver_eq_err", "{{ eq (semver \"1.2.3\") (semver \"1.2.3\") }}"),
+]
+
+CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY
