@@ -1,4 +1,9 @@
 //! JSON patch (RFC 6902): add, remove, replace, move, copy, test with JSON pointers (RFC 6901).
+//!
+//! Like the Go library Kubernetes and Kustomize use, array indices may be negative (`-1` is the
+//! last element; for `add`, `-1` appends). [`apply`] is strict about `replace` (the target must
+//! exist, as the API server requires); [`apply_kustomize`] lets `replace` create a missing object
+//! key, as `kubectl kustomize` does.
 
 use serde_json::Value;
 
@@ -35,12 +40,26 @@ pub enum JsonPatchError {
 /// Applies a JSON patch document (an array of operations) to `target`, returning the result.
 /// The target is left untouched when any operation fails.
 pub fn apply(target: &Value, patch: &Value) -> Result<Value, JsonPatchError> {
+    apply_with(target, patch, false)
+}
+
+/// Applies a JSON patch as Kustomize v5.5 does: as [`apply`], but `replace` of a missing object
+/// key adds it.
+pub fn apply_kustomize(target: &Value, patch: &Value) -> Result<Value, JsonPatchError> {
+    apply_with(target, patch, true)
+}
+
+fn apply_with(
+    target: &Value,
+    patch: &Value,
+    lenient_replace: bool,
+) -> Result<Value, JsonPatchError> {
     let ops = patch
         .as_array()
         .ok_or_else(|| JsonPatchError::Invalid("patch is not an array".into()))?;
     let mut doc = target.clone();
     for op in ops {
-        apply_op(&mut doc, op)?;
+        apply_op(&mut doc, op, lenient_replace)?;
     }
     Ok(doc)
 }
@@ -56,7 +75,7 @@ fn value_field(op: &Value) -> Result<&Value, JsonPatchError> {
         .ok_or_else(|| JsonPatchError::Invalid(format!("operation {op} has no value")))
 }
 
-fn apply_op(doc: &mut Value, op: &Value) -> Result<(), JsonPatchError> {
+fn apply_op(doc: &mut Value, op: &Value, lenient_replace: bool) -> Result<(), JsonPatchError> {
     let name = str_field(op, "op")?;
     let path = str_field(op, "path")?;
     match name {
@@ -64,9 +83,15 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), JsonPatchError> {
         "remove" => remove(doc, name, path).map(drop),
         "replace" => {
             let v = value_field(op)?.clone();
-            let slot = lookup_mut(doc, path).ok_or_else(|| not_found(name, path))?;
-            *slot = v;
-            Ok(())
+            if let Some(slot) = lookup_mut(doc, path) {
+                *slot = v;
+                return Ok(());
+            }
+            let (parent, _) = split_parent(path)?;
+            match lookup_mut(doc, parent) {
+                Some(Value::Object(_)) if lenient_replace => add(doc, name, path, v),
+                _ => Err(not_found(name, path)),
+            }
         }
         "move" => {
             let from = str_field(op, "from")?;
@@ -121,19 +146,40 @@ fn tokens(path: &str) -> Result<Vec<String>, JsonPatchError> {
         .collect())
 }
 
+/// An index for `add`: `0..=len`, or negative counting from the end (`-1` appends).
 fn parse_index(tok: &str, len: usize, op: &str, path: &str) -> Result<usize, JsonPatchError> {
     let bad = || JsonPatchError::BadIndex {
         op: op.to_string(),
         path: path.to_string(),
     };
-    if tok.is_empty()
-        || (tok.len() > 1 && tok.starts_with('0'))
-        || !tok.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
+    let i = signed_index(tok).ok_or_else(bad)?;
+    let len = len as i64;
+    let i = if i < 0 { len + i + 1 } else { i };
+    if (0..=len).contains(&i) {
+        Ok(i as usize)
+    } else {
+        Err(bad())
     }
-    let i: usize = tok.parse().map_err(|_| bad())?;
-    if i > len { Err(bad()) } else { Ok(i) }
+}
+
+/// An index of an existing element: `0..len`, or negative counting from the end (`-1` is last).
+fn element_index(tok: &str, len: usize) -> Option<usize> {
+    let i = signed_index(tok)?;
+    let len = len as i64;
+    let i = if i < 0 { len + i } else { i };
+    (0..len).contains(&i).then_some(i as usize)
+}
+
+/// A decimal index without leading zeros, optionally negative.
+fn signed_index(tok: &str) -> Option<i64> {
+    let digits = tok.strip_prefix('-').unwrap_or(tok);
+    if digits.is_empty()
+        || (digits.len() > 1 && digits.starts_with('0'))
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    tok.parse().ok()
 }
 
 /// The value at a JSON pointer.
@@ -142,7 +188,7 @@ pub fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     for t in tokens(path).ok()? {
         cur = match cur {
             Value::Object(m) => m.get(&t)?,
-            Value::Array(a) => a.get(t.parse::<usize>().ok()?)?,
+            Value::Array(a) => a.get(element_index(&t, a.len())?)?,
             _ => return None,
         };
     }
@@ -155,7 +201,10 @@ pub fn lookup_mut<'a>(doc: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     for t in tokens(path).ok()? {
         cur = match cur {
             Value::Object(m) => m.get_mut(&t)?,
-            Value::Array(a) => a.get_mut(t.parse::<usize>().ok()?)?,
+            Value::Array(a) => {
+                let i = element_index(&t, a.len())?;
+                a.get_mut(i)?
+            }
             _ => return None,
         };
     }
@@ -208,13 +257,10 @@ fn remove(doc: &mut Value, op: &str, path: &str) -> Result<Value, JsonPatchError
     match target {
         Value::Object(m) => m.shift_remove(&last).ok_or_else(|| not_found(op, path)),
         Value::Array(a) => {
-            let i = parse_index(&last, a.len(), op, path)?;
-            if i >= a.len() {
-                return Err(JsonPatchError::BadIndex {
-                    op: op.to_string(),
-                    path: path.to_string(),
-                });
-            }
+            let i = element_index(&last, a.len()).ok_or_else(|| JsonPatchError::BadIndex {
+                op: op.to_string(),
+                path: path.to_string(),
+            })?;
             Ok(a.remove(i))
         }
         _ => Err(not_found(op, path)),

@@ -27,3 +27,16 @@ for d in */; do
     cp "$tmp/err" "$d/k8s.err"
   fi
 done
+
+# JSON 6902 patches as kustomize applies them (patches with a target), under golden/json6902.
+cd ../json6902
+for d in */; do
+  d=${d%/}
+  rm -f "$d/out.yaml" "$d/err"
+  cp "$d/base.yaml" "$d/patch.yaml" "$tmp/"
+  printf 'resources: [base.yaml]\npatches:\n- path: patch.yaml\n  target:\n    kind: Deployment\n' > "$tmp/kustomization.yaml"
+  if ! kubectl kustomize "$tmp" > "$d/out.yaml" 2> "$tmp/err"; then
+    rm -f "$d/out.yaml"
+    cp "$tmp/err" "$d/err"
+  fi
+done

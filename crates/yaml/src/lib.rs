@@ -20,7 +20,7 @@ mod sort;
 mod timestamp;
 mod write;
 
-pub use read::{parse, parse_documents};
+pub use read::{ScalarRules, parse, parse_documents, parse_documents_with};
 pub use setter::{PathSegment, ScalarSite, scalar_sites, set_scalar};
 pub use sort::{key_cmp, sort_keys};
 

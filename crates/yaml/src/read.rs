@@ -11,13 +11,31 @@ use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+/// Which plain-scalar rules to read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScalarRules {
+    /// kyaml / go-yaml v3, how kustomize reads resources and strategic merge patches:
+    /// `yes`, `no`, `on`, `off`, `y`, `n` are strings.
+    #[default]
+    Kyaml,
+    /// YAML 1.1 / go-yaml v2 (`sigs.k8s.io/yaml`), how kustomize reads JSON 6902 patch files and
+    /// kubectl reads manifests: `yes`, `no`, `on`, `off`, `y`, `n` (any case form) are booleans.
+    Yaml11,
+}
+
 /// Reads every document of a YAML stream; documents that are empty (or only comments, or
 /// an explicit `null`) are skipped, as kustomize skips them.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse_documents_with(text, ScalarRules::Kyaml)
+}
+
+/// [`parse_documents`] with explicit scalar rules.
+pub fn parse_documents_with(text: &str, rules: ScalarRules) -> Result<Vec<Value>, YamlError> {
     let mut r = Reader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         expanded: 0,
+        rules,
     };
     let mut docs = Vec::new();
     loop {
@@ -63,6 +81,7 @@ struct Reader<'a> {
     anchors: HashMap<usize, (Value, usize)>,
     /// Nodes produced by aliases so far in this stream.
     expanded: usize,
+    rules: ScalarRules,
 }
 
 /// Deepest nesting accepted, so hostile input cannot exhaust the stack.
@@ -113,6 +132,14 @@ impl<'a> Reader<'a> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let v = scalar(&text, style, tag.as_ref(), span.start.line())?;
+                let v = match (&v, self.rules, style) {
+                    (Value::String(t), ScalarRules::Yaml11, ScalarStyle::Plain)
+                        if tag.is_none() =>
+                    {
+                        yaml11_bool(t).map_or(v, Value::Bool)
+                    }
+                    _ => v,
+                };
                 self.remember(anchor, &v);
                 Ok(v)
             }
@@ -257,6 +284,15 @@ fn resolve_by_style(text: &str, style: ScalarStyle) -> Value {
     match style {
         ScalarStyle::Plain => resolve_plain(text),
         _ => Value::String(text.to_string()),
+    }
+}
+
+/// The YAML 1.1 booleans go-yaml v3 reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
     }
 }
 

@@ -360,3 +360,18 @@ tag: \"v1\" # {\"$imagepolicy\": \"ns:p:tag\"}
         "a: \"a: b\" # c\n"
     );
 }
+
+#[test]
+fn yaml11_rules_read_old_booleans() {
+    let text = "a: yes\nb: n\nc: 'on'\nd: Off\ne: true\nf: yesno\n";
+    let kyaml = yaml::parse(text).expect("kyaml");
+    assert_eq!(
+        kyaml,
+        serde_json::json!({"a": "yes", "b": "n", "c": "on", "d": "Off", "e": true, "f": "yesno"})
+    );
+    let old = yaml::parse_documents_with(text, yaml::ScalarRules::Yaml11).expect("yaml 1.1");
+    assert_eq!(
+        old[0],
+        serde_json::json!({"a": true, "b": false, "c": "on", "d": false, "e": true, "f": "yesno"})
+    );
+}

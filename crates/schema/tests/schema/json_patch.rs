@@ -166,3 +166,86 @@ fn key_order_is_kept() {
     let keys: Vec<&String> = got.as_object().expect("object").keys().collect();
     assert_eq!(keys, ["b", "c", "d"]);
 }
+
+/// JSON 6902 patches compared with `kubectl kustomize` (Kustomize v5.5) output, byte for byte
+/// after writing; cases kustomize rejects must fail here too.
+#[test]
+fn kustomize_json6902_goldens() {
+    use std::path::Path;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/json6902");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("golden dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 15,
+        "golden corpus went missing: {} cases",
+        dirs.len()
+    );
+    // Kustomize reads resources with kyaml's rules but JSON 6902 patch files with YAML 1.1's.
+    let read = |p: &Path, rules: yaml::ScalarRules| {
+        let text = std::fs::read_to_string(p).expect("reading golden input");
+        let mut docs = yaml::parse_documents_with(&text, rules).expect("golden input parses");
+        docs.remove(0)
+    };
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let result = json_patch::apply_kustomize(
+            &read(&dir.join("base.yaml"), yaml::ScalarRules::Kyaml),
+            &read(&dir.join("patch.yaml"), yaml::ScalarRules::Yaml11),
+        );
+        match (std::fs::read_to_string(dir.join("out.yaml")), result) {
+            (Ok(want), Ok(got)) if yaml::to_string(&got) == want => {}
+            (Ok(want), Ok(got)) => failures.push(format!(
+                "== {name}\n--- want\n{want}--- got\n{}",
+                yaml::to_string(&got)
+            )),
+            (Ok(_), Err(e)) => failures.push(format!("== {name}: failed: {e}")),
+            (Err(_), Ok(_)) => failures.push(format!("== {name}: kustomize failed but we did not")),
+            (Err(_), Err(_)) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn strict_replace_needs_an_existing_target() {
+    let doc = json!({"a": {"b": 1}, "l": [1, 2, 3]});
+    let patch = json!([{"op": "replace", "path": "/a/c", "value": 2}]);
+    assert!(matches!(
+        json_patch::apply(&doc, &patch),
+        Err(JsonPatchError::NotFound { .. })
+    ));
+    assert_eq!(
+        json_patch::apply_kustomize(&doc, &patch).expect("lenient"),
+        json!({"a": {"b": 1, "c": 2}, "l": [1, 2, 3]})
+    );
+    ok(
+        doc.clone(),
+        json!([{"op": "replace", "path": "/l/-1", "value": 9}]),
+        json!({"a": {"b": 1}, "l": [1, 2, 9]}),
+    );
+    ok(
+        doc.clone(),
+        json!([{"op": "add", "path": "/l/-1", "value": 4}]),
+        json!({"a": {"b": 1}, "l": [1, 2, 3, 4]}),
+    );
+    ok(
+        doc.clone(),
+        json!([{"op": "test", "path": "/l/-3", "value": 1}]),
+        doc.clone(),
+    );
+    assert!(json_patch::apply(&doc, &json!([{"op": "remove", "path": "/l/-4"}])).is_err());
+}
