@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use base64::Engine;
@@ -446,7 +446,7 @@ impl<'a> Session<'a> {
 
     /// The path of the private directory (for tests of cleanup).
     #[cfg(test)]
-    pub(crate) fn private_dir(&self) -> PathBuf {
+    pub(crate) fn private_dir(&self) -> std::path::PathBuf {
         self._tmp.path().to_path_buf()
     }
 }
