@@ -25,10 +25,14 @@ pub(crate) fn signature(name: &str) -> Signature {
     }
 }
 
-/// `indirectInterface`: look through an `interface{}` wrapper.
+/// `indirectInterface`: look through an `interface{}` wrapper; host objects of named
+/// slice/map types become their collection.
 fn ind(v: &V) -> V {
     match v {
         V::Iface(Value::Nil) => V::Invalid,
+        V::Iface(Value::Object(o)) | V::Val(Value::Object(o)) if o.collection().is_some() => {
+            V::Val(o.collection().unwrap_or_default())
+        }
         V::Iface(x) => V::Val(x.clone()),
         o => o.clone(),
     }
@@ -78,6 +82,10 @@ fn eval_args(a: &[V]) -> String {
 }
 
 fn length(v: &V) -> Result<i64, String> {
+    let v = &match v {
+        V::Val(Value::Object(_)) | V::Iface(Value::Object(_)) => ind(v),
+        other => other.clone(),
+    };
     match v {
         V::Iface(Value::Nil) | V::Invalid => Err("len of nil pointer".into()),
         V::Val(x) | V::Iface(x) => match x {

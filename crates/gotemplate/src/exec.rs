@@ -90,6 +90,18 @@ pub(crate) fn execute_nested(
             crate::gofmt::quote(set.name())
         )));
     };
+    execute_tree(set, state, ctx, tree, data)
+}
+
+/// Executes `tree` (a template of `set`, or one freshly parsed for it) with `data`.
+pub(crate) fn execute_tree(
+    set: &TemplateSet,
+    state: &ExecState,
+    ctx: &RenderContext,
+    tree: &std::sync::Arc<Tree>,
+    data: &Value,
+) -> Result<String, Error> {
+    let name = tree.name.as_str();
     let depth = state.depth.get();
     if depth >= ctx.limits.max_depth {
         return Err(Error::Limit(format!(
@@ -321,6 +333,9 @@ impl<'t> Exec<'t> {
     fn walk_range_inner(&mut self, dot: &V, b: &'t Branch) -> R<()> {
         let val = self.eval_pipeline(dot, &b.pipe)?;
         let v = match &val {
+            V::Iface(Value::Object(o)) | V::Val(Value::Object(o)) if o.collection().is_some() => {
+                o.collection()
+            }
             V::Iface(x) | V::Val(x) => Some(x.clone()),
             V::Invalid => None,
         };

@@ -235,9 +235,12 @@ impl<'a> CallContext<'a> {
     /// Parses `text` as a new template named `name` in a copy of this set and executes it
     /// with `data` (this is what Helm's `tpl` does). Definitions made by `text` do not
     /// leak into this set.
+    /// Parse failures come back as [`Error::Parse`], execution failures as
+    /// [`Error::Exec`] (or [`Error::Limit`]). As in Go, the freshly parsed text is executed
+    /// even when it is empty and `name` already names a non-empty template.
     pub fn execute_text(&self, name: &str, text: &str, data: &Value) -> Result<String, Error> {
         let mut set = self.set.clone();
-        set.parse(name, text)?;
-        crate::exec::execute_nested(&set, self.state, self.render, name, data)
+        let tree = set.parse_top(name, text)?;
+        crate::exec::execute_tree(&set, self.state, self.render, &tree, data)
     }
 }

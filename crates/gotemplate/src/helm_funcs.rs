@@ -175,20 +175,12 @@ pub fn functions_with_lookup(lookup: Arc<dyn Lookup>) -> Functions {
     f.add("tpl", &[P::String, P::Any], |cc, a| {
         let text = arg_s(a, 0);
         let name = cc.template_set().name().to_string();
-        let mut set = cc.template_set().clone();
-        if let Err(e) = set.parse(&name, text) {
-            return Err(FuncError::wrap(
+        match cc.execute_text(&name, text, &a[1]) {
+            Ok(s) => ok_s(s.replace("<no value>", "")),
+            Err(e @ Error::Parse(_)) => Err(FuncError::wrap(
                 &format!("cannot parse template {}: ", crate::gofmt::quote(text)),
                 &e,
-            ));
-        }
-        let cc2 = crate::funcs::CallContext {
-            set: &set,
-            state: cc.state,
-            render: cc.render,
-        };
-        match cc2.execute_template(&name, &a[1]) {
-            Ok(s) => ok_s(s.replace("<no value>", "")),
+            )),
             Err(e) => Err(FuncError::wrap(
                 &format!(
                     "error during tpl function execution for {}: ",

@@ -134,19 +134,30 @@ impl TemplateSet {
 
     /// Parses `text` as the template `name`, adding every template it defines.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        self.parse_top(name, text).map(|_| ())
+    }
+
+    /// Parses like [`TemplateSet::parse`] and returns the freshly parsed top-level tree, which
+    /// Go executes even when it is empty and the set keeps an older, non-empty `name`.
+    pub(crate) fn parse_top(&mut self, name: &str, text: &str) -> Result<Arc<Tree>, Error> {
         let funcs = self.funcs.clone();
         let has = move |f: &str| funcs.contains(f) || crate::exec::is_builtin(f);
         let trees = crate::parse::parse(name, text, &has, self.max_parse_depth)?;
+        let mut top = None;
         for t in trees {
+            let t = Arc::new(t);
+            if top.is_none() {
+                top = Some(t.clone());
+            }
             if let Some(old) = self.templates.get(&t.name)
                 && t.is_empty()
                 && !old.is_empty()
             {
                 continue;
             }
-            self.templates.insert(t.name.clone(), Arc::new(t));
+            self.templates.insert(t.name.clone(), t);
         }
-        Ok(())
+        top.ok_or_else(|| Error::Parse(format!("template: {name}: no template parsed")))
     }
 
     /// Whether a template with this name exists.

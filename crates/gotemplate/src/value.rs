@@ -73,8 +73,18 @@ pub trait Object: Send + Sync {
         false
     }
     /// How `fmt` prints the object with `%v` (Go calls `String()` when the type has it).
+    /// Named slice and map types print as their [`Object::collection`].
     fn display(&self) -> String {
-        format!("{{{}}}", self.type_name())
+        match self.collection() {
+            Some(c) => crate::gofmt::sprint(std::slice::from_ref(&c)),
+            None => format!("{{{}}}", self.type_name()),
+        }
+    }
+    /// For Go named slice or map types (Helm's `chartutil.VersionSet`, `engine.files`): the
+    /// underlying list or map. `len`, `index`, `slice`, `range`, printing, truthiness and
+    /// sprig's list functions then treat the object like that collection.
+    fn collection(&self) -> Option<Value> {
+        None
     }
     /// The value used by `toYaml`/`toJson`/`deepCopy` (Go marshals struct fields).
     fn to_value(&self) -> Value {
@@ -82,7 +92,7 @@ pub trait Object: Send + Sync {
     }
     /// Go truthiness: structs are always true, named maps/slices are true when non-empty.
     fn truth(&self) -> bool {
-        true
+        self.collection().is_none_or(|c| c.truth())
     }
     /// Downcasting support for functions that take this object back (e.g. semver's `Compare`).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -264,7 +274,11 @@ impl Value {
             Value::String(_) => "string",
             Value::List(..) | Value::Bytes(_) => "slice",
             Value::Map(_) => "map",
-            Value::Object(_) => "struct",
+            Value::Object(o) => match o.collection() {
+                Some(Value::List(..)) => "slice",
+                Some(Value::Map(_)) => "map",
+                _ => "struct",
+            },
         }
     }
 

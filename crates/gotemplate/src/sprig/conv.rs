@@ -16,6 +16,9 @@ pub fn strval(v: &Value) -> String {
 /// sprig's `strslice`: a list's non-nil elements as strings; a scalar becomes one string.
 pub fn strslice(v: &Value) -> Vec<String> {
     match v {
+        Value::Object(o) if o.collection().is_some() => {
+            o.collection().map(|c| strslice(&c)).unwrap_or_default()
+        }
         Value::List(l, _) => l.iter().filter(|x| !x.is_nil()).map(strval).collect(),
         Value::Bytes(b) => b.iter().map(|c| c.to_string()).collect(),
         Value::Nil => Vec::new(),
@@ -89,6 +92,7 @@ pub fn parse_go_float_lenient(s: &str) -> Option<f64> {
 /// The items of a Go slice or array argument, or `None` for other kinds.
 pub fn list_items(v: &Value) -> Option<Vec<Value>> {
     match v {
+        Value::Object(o) => o.collection().as_ref().and_then(list_items),
         Value::List(l, _) => Some(l.to_vec()),
         Value::Bytes(b) => Some(b.iter().map(|c| Value::Int(i64::from(*c))).collect()),
         _ => None,
@@ -116,6 +120,6 @@ pub fn empty(v: &Value) -> bool {
         Value::List(l, _) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
         Value::Bytes(b) => b.is_empty(),
-        Value::Object(_) => false,
+        Value::Object(o) => o.collection().is_some_and(|c| empty(&c)),
     }
 }

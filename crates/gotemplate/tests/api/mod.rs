@@ -190,3 +190,52 @@ fn huge_ranges_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn nested_empty_tpl_executes_the_fresh_tree() {
+    // Helm's promtail chart: `tpl ""` inside a tpl must render "", not the outer text again.
+    let set = set_with(r#"{{ tpl "a{{ tpl \"\" . }}b" . }}"#);
+    assert_eq!(
+        set.execute("t", &Value::Nil, &RenderContext::new())
+            .unwrap(),
+        "ab"
+    );
+}
+
+/// A Go named slice type (like Helm's `chartutil.VersionSet`).
+struct Versions(Vec<&'static str>);
+
+impl gotemplate::Object for Versions {
+    fn type_name(&self) -> String {
+        "common.VersionSet".into()
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn collection(&self) -> Option<Value> {
+        Some(Value::string_list(
+            self.0.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+}
+
+#[test]
+fn named_collection_objects_behave_like_their_collection() {
+    let mut m = gotemplate::Map::new();
+    m.insert(
+        "V".into(),
+        Value::Object(std::sync::Arc::new(Versions(vec!["v1", "apps/v1"]))),
+    );
+    m.insert(
+        "E".into(),
+        Value::Object(std::sync::Arc::new(Versions(vec![]))),
+    );
+    let set = set_with(
+        r#"{{ len .V }} {{ index .V 1 }} {{ range .V }}[{{ . }}]{{ end }} {{ .V }} {{ has "v1" .V }} {{ join "," .V }} {{ kindOf .V }} {{ if .E }}x{{ else }}empty{{ end }} {{ empty .E }}"#,
+    );
+    assert_eq!(
+        set.execute("t", &Value::map(m), &RenderContext::new())
+            .unwrap(),
+        "2 apps/v1 [v1][apps/v1] [v1 apps/v1] true v1,apps/v1 slice empty true"
+    );
+}
