@@ -8,6 +8,7 @@ pub mod error;
 pub mod fieldspec;
 pub mod fs;
 pub mod generators;
+pub mod keys;
 pub mod load;
 pub mod loader;
 pub mod plugins;

@@ -493,10 +493,11 @@ const COMPONENT_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
 
 impl Kustomization {
     /// Decodes a kustomization from its YAML value, applying kustomize's legacy-field fix-ups.
-    pub fn from_value(v: Value) -> Result<Self, String> {
+    pub fn from_value(mut v: Value) -> Result<Self, String> {
         if v.is_null() {
             return Err("kustomization.yaml is empty".into());
         }
+        crate::keys::normalize_kustomization(&mut v);
         let mut k: Kustomization = serde_json::from_value(v).map_err(|e| e.to_string())?;
         if k.kind.is_empty() {
             k.kind = KUSTOMIZATION_KIND.into();

@@ -422,3 +422,31 @@ mod robustness {
         assert!(err.contains("non-object"), "{err}");
     }
 }
+
+mod go_json_semantics {
+    //! kustomization.yaml is decoded like Go's encoding/json: struct fields match keys
+    //! case-insensitively (kustomize's own examples rely on `fieldpath`).
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use kustomize::{MemFs, build};
+
+    #[test]
+    fn struct_field_names_match_case_insensitively() {
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/r/kustomization.yaml",
+            "Resources:\n- cm.yaml\nnameprefix: p-\nvars:\n- name: V\n  objref:\n    kind: ConfigMap\n    name: c\n    apiversion: v1\n  fieldref:\n    fieldpath: data.a\n",
+        );
+        fs.add_file(
+            "/r/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: x\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: i\n    args: [\"$(V)\"]\n",
+        );
+        let out = build(Arc::new(fs), Path::new("/r"), Path::new("/r"))
+            .map_err(|e| e.chain())
+            .unwrap();
+        assert_eq!(out[0]["metadata"]["name"], "p-c");
+        assert_eq!(out[1]["spec"]["containers"][0]["args"][0], "x");
+    }
+}
