@@ -16,10 +16,8 @@
 //!
 //! The tables are regenerated with `cargo run -p xtask -- gen-schema`.
 //!
-//! Known differences from Kustomize: kyaml keeps a list element merged in place (instead of
-//! moving it first) in some nested multi-key lists (container ports matched on port and
-//! protocol); custom OpenAPI schemas (kustomize's `openapi:` field) and CRD schemas cannot be
-//! plugged into the type tables yet.
+//! Not done yet: custom OpenAPI schemas (kustomize's `openapi:` field) and CRD schemas cannot be
+//! plugged into the type tables; SMP of CRD objects uses the schemaless fallback.
 
 #[rustfmt::skip]
 mod generated;

@@ -376,10 +376,15 @@ impl Merger {
         path: &str,
     ) -> Result<Vec<Value>, PatchError> {
         let key_of = |v: &Value| v.get(key).cloned();
-        // kyaml identifies elements of lists with several list-map keys (container and service
-        // ports: port + protocol) by all of them; a patch element that shares the merge key with
-        // an original but differs in another key is dropped.
-        let tuple_keys = !self.k8s() && list_map_keys.len() > 1 && list_map_keys.contains(&key);
+        // kyaml switches lists with several list-map keys (container and service ports: port and
+        // protocol) to composite keys when any element carries all of them. Then elements are
+        // identified by every key, merged in place, and a patch element that shares only the
+        // merge key with an original is dropped; otherwise the merge key alone identifies them.
+        let has_all = |v: &Value| list_map_keys.iter().all(|k| v.get(*k).is_some());
+        let tuple_keys = !self.k8s()
+            && list_map_keys.len() > 1
+            && list_map_keys.contains(&key)
+            && orig.iter().chain(patch).any(has_all);
         let tuple_of = |v: &Value| -> Vec<Option<Value>> {
             list_map_keys.iter().map(|k| v.get(*k).cloned()).collect()
         };
@@ -427,13 +432,25 @@ impl Merger {
             !used.contains(&i) && !key_of(o).is_some_and(|k| deleted.contains(&k))
         };
         if !self.k8s() {
-            let mut out: Vec<Value> = from_patch.into_iter().map(|(_, v)| v).collect();
+            // Composite-key elements stay where they are; other patch elements go first.
+            let in_place = |i: Option<usize>| tuple_keys && i.is_some();
+            let mut out: Vec<Value> = Vec::with_capacity(orig.len() + from_patch.len());
             out.extend(
-                orig.iter()
-                    .enumerate()
-                    .filter(|(i, o)| keep(*i, o))
-                    .map(|(_, o)| o.clone()),
+                from_patch
+                    .iter()
+                    .filter(|(i, _)| !in_place(*i))
+                    .map(|(_, v)| v.clone()),
             );
+            for (i, o) in orig.iter().enumerate() {
+                if let Some((_, v)) = from_patch
+                    .iter()
+                    .find(|(j, _)| *j == Some(i) && in_place(*j))
+                {
+                    out.push(v.clone());
+                } else if keep(i, o) {
+                    out.push(o.clone());
+                }
+            }
             return Ok(out);
         }
         // apimachinery: originals merged in place, new elements appended, then normalized.
