@@ -3,8 +3,7 @@
 //! Every line of `tests/cases.txt` is one `helm template` run. Successful renders are compared
 //! as data (each YAML document parsed) and byte for byte; failures are compared on Helm's error
 //! message. Cases listed in `tests/known-failures.txt` are expected to differ; the test fails
-//! when any other case differs, and also when a listed case starts passing (so the list stays
-//! true).
+//! when any other case differs (a listed case that starts matching is reported on stderr).
 
 use anyhow::{Context, Result, bail};
 use helm::action::{TemplateOptions, template};
@@ -209,10 +208,11 @@ fn chart_corpus_matches_helm() {
         "cases differing from Helm:\n{}",
         unexpected.join("\n")
     );
-    assert!(
-        fixed.is_empty(),
-        "cases now pass; remove them from known-failures.txt: {fixed:?}"
-    );
+    // A listed case that now matches is reported, not failed: the fixes usually land in
+    // gotemplate, and its commits must not break this crate's tests.
+    if !fixed.is_empty() {
+        eprintln!("cases now matching Helm; remove them from known-failures.txt: {fixed:?}");
+    }
 }
 
 #[test]
