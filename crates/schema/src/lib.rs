@@ -30,7 +30,8 @@ mod types;
 
 pub use gvk::Gvk;
 pub use lookup::{
-    by_short_name, field_at, kind, preferred_resource, resource, resources, type_def, types,
+    by_short_name, field_at, kind, preferred_kind, preferred_resource, resource, resources,
+    type_def, types,
 };
 pub use smp::{PatchError, SmpMode, SmpOptions, strategic_merge, strategic_merge_with};
 pub use types::{FieldInfo, ListType, MapType, PatchStrategy, ResourceInfo, Schema, TypeDef};

@@ -21,6 +21,14 @@ pub fn kind(group: &str, version: &str, kind: &str) -> Option<&'static ResourceI
         .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
+/// The preferred version of `kind` in `group`, for questions any version answers (is it
+/// namespaced? what is its plural?), e.g. when an object's version is not served by 1.33.
+pub fn preferred_kind(group: &str, kind: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.kind == kind && r.preferred)
+}
+
 /// The resource named `plural` in `group`/`version`.
 pub fn resource(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
     RESOURCES

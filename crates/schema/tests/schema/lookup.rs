@@ -52,6 +52,14 @@ fn resources_by_gvk_plural_and_short_name() {
         "Scale is only a subresource"
     );
     assert!(schema::kind("example.com", "v1", "Widget").is_none());
+
+    let hpa = schema::preferred_kind("autoscaling", "HorizontalPodAutoscaler").expect("hpa kind");
+    assert_eq!((hpa.version, hpa.namespaced), ("v2", true));
+    assert_eq!(
+        schema::preferred_kind("rbac.authorization.k8s.io", "ClusterRole").map(|r| r.namespaced),
+        Some(false)
+    );
+    assert!(schema::preferred_kind("apps", "Pod").is_none());
 }
 
 #[test]
