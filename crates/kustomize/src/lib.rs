@@ -19,6 +19,7 @@ pub mod selector;
 pub mod target;
 pub mod transformers;
 pub mod types;
+pub mod yaml11;
 pub mod yamlio;
 
 use std::path::Path;

@@ -123,7 +123,8 @@ impl Target {
             path: path.clone(),
             msg: "not valid UTF-8".into(),
         })?;
-        let v = yamlio::parse_one(&text, &path)?;
+        let mut v = yamlio::parse_one(&text, &path)?;
+        crate::yaml11::apply_bools(&text, &mut v);
         let k = Kustomization::from_value(v).map_err(|msg| Error::InvalidKustomization {
             path: path.clone(),
             msg,

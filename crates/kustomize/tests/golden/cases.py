@@ -1437,6 +1437,13 @@ case('crds-field-openapi-definitions', {'kustomization.yaml': 'namePrefix: p-\nc
 
 case('buildmetadata-transformers-overlay', {'kustomization.yaml': 'buildMetadata: [transformerAnnotations, originAnnotations]\nnamespace: ns\ncommonAnnotations:\n  a: b\nimages:\n- name: nginx\n  newTag: "2"\nresources:\n- base\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 2\n', 'base/kustomization.yaml': 'nameSuffix: -b\nlabels:\n- pairs:\n    x: yv\nresources:\n- d.yaml\nconfigMapGenerator:\n- name: web-config\n  literals:\n  - k=v\n', 'base/d.yaml': DEPLOY})
 
+# ---------------------------------------------------------------- YAML 1.1 in kustomization.yaml
+case('yaml11-label-value-y-is-bool', {'kustomization.yaml': 'commonLabels:\n  enabled: y\nresources:\n- cm.yaml\n', 'cm.yaml': CM})
+case('yaml11-quoted-words-stay-strings', {'kustomization.yaml': 'commonLabels:\n  enabled: "yes"\n  "off": "off"\ncommonAnnotations:\n  a: \'n\'\nresources:\n- cm.yaml\n', 'cm.yaml': CM})
+case('yaml11-option-yes-is-true', {'kustomization.yaml': 'generatorOptions:\n  disableNameSuffixHash: yes\nconfigMapGenerator:\n- name: a\n  literals:\n  - A=on\n  options:\n    immutable: on\n'})
+case('yaml11-namespace-on-is-bool', {'kustomization.yaml': 'namespace: on\nresources:\n- cm.yaml\n', 'cm.yaml': CM})
+case('yaml11-resource-yes-stays-string', {'kustomization.yaml': 'resources:\n- cm.yaml\n', 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    on: yes\ndata:\n  flag: on\n  other: n\n'})
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, (files, target) in CASES.items():
