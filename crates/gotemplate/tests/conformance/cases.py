@@ -716,4 +716,13 @@ PRETTY = [
     ("obj_semver_eq_err", "{{ eq (semver \"1.2.3\") (semver \"1.2.3\") }}"),
 ]
 
-CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY
+TPL = [
+    ("tpl_nested_empty", "{{ tpl \"a{{ tpl \\\"\\\" . }}b\" . }}"),
+    ("tpl_nested_values", "{{ tpl \"{{ tpl .inner . }}!\" . }}", {"inner": "{{ .x }}", "x": "X"}),
+    ("tpl_define_then_include_outside_err", "{{ tpl \"{{ define \\\"@tin\\\" }}T{{ end }}\" . }}{{ include \"@tin\" . }}"),
+    ("tpl_whitespace_only", "[{{ tpl \"  \" . }}]"),
+    ("tpl_comment_only", "[{{ tpl \"{{/* c */}}\" . }}]"),
+    ("tpl_in_range", "{{ range .items }}{{ tpl . $ }};{{ end }}", {"items": ["{{ .a }}", "{{ .b | upper }}"], "a": "1", "b": "x"}),
+]
+
+CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY + TPL
