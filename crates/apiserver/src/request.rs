@@ -211,9 +211,7 @@ impl Req {
     pub fn body_object(&self) -> ApiResult<Value> {
         let ct = self.content_type();
         if ct == "application/vnd.kubernetes.protobuf" {
-            return Err(ApiError::unsupported_media_msg(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf request bodies are not supported yet: use kubectl.1.31 for generator commands, or `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`",
-            ));
+            return crate::protobuf::decode(&self.body);
         }
         let v: Value = if ct == "application/yaml" || ct == "application/apply-patch+yaml" {
             decode_yaml(&self.body)?

@@ -115,19 +115,58 @@ pub async fn handle(api: &Arc<Api>, req: Req, t: Target) -> ApiResult<Response> 
         return Err(ApiError::not_acceptable());
     }
     let ns = t.namespace.clone().unwrap_or_default();
+    if t.sub.is_none() {
+        let verb = match (&req.method, t.name.is_some()) {
+            (&Method::GET | &Method::HEAD, false) if wants_watch(&req) => "watch",
+            (&Method::GET | &Method::HEAD, false) => "list",
+            (&Method::GET | &Method::HEAD, true) => "get",
+            (&Method::POST, _) => "create",
+            (&Method::PUT, _) => "update",
+            (&Method::PATCH, _) => "patch",
+            (&Method::DELETE, true) => "delete",
+            (&Method::DELETE, false) => "deletecollection",
+            _ => "",
+        };
+        if !ri.allows(verb) {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
+        }
+    }
+    let writes = matches!(
+        req.method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let resp = dispatch(api, &req, &ri, &t, &ns).await;
+    if writes {
+        // Acknowledge only durable writes (group commit, one fsync per batch).
+        api.store.durable().await?;
+    }
+    resp
+}
+
+async fn dispatch(
+    api: &Arc<Api>,
+    req: &Req,
+    ri: &Arc<ResourceInfo>,
+    t: &Target,
+    ns: &str,
+) -> ApiResult<Response> {
+    let ri = ri.clone();
+    let ns = ns.to_string();
     match (&req.method, &t.name) {
-        (&Method::GET | &Method::HEAD, None) if wants_watch(&req) => {
-            crate::watch::serve(api.clone(), &req, ri, t.namespace.clone())
+        (&Method::GET | &Method::HEAD, None) if wants_watch(req) => {
+            crate::watch::serve(api.clone(), req, ri, t.namespace.clone())
         }
-        (&Method::GET | &Method::HEAD, None) => list(api, &req, &ri, t.namespace.as_deref()),
+        (&Method::GET | &Method::HEAD, None) => list(api, req, &ri, t.namespace.as_deref()),
         (&Method::GET | &Method::HEAD, Some(name)) => {
-            get(api, &req, &ri, &ns, name, t.sub.as_deref())
+            get(api, req, &ri, &ns, name, t.sub.as_deref())
         }
-        (&Method::POST, None) => create(api, &req, &ri, &ns).await,
-        (&Method::PUT, Some(name)) => update(api, &req, &ri, &ns, name, t.sub.as_deref()),
-        (&Method::PATCH, Some(name)) => patch(api, &req, &ri, &ns, name, t.sub.as_deref()),
-        (&Method::DELETE, Some(name)) if t.sub.is_none() => delete(api, &req, &ri, &ns, name),
-        (&Method::DELETE, None) => delete_collection(api, &req, &ri, t.namespace.as_deref()),
+        (&Method::POST, None) => create(api, req, &ri, &ns).await,
+        (&Method::PUT, Some(name)) => update(api, req, &ri, &ns, name, t.sub.as_deref()),
+        (&Method::PATCH, Some(name)) => patch(api, req, &ri, &ns, name, t.sub.as_deref()),
+        (&Method::DELETE, Some(name)) if t.sub.is_none() => delete(api, req, &ri, &ns, name),
+        (&Method::DELETE, None) => delete_collection(api, req, &ri, t.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",
         )),
@@ -496,6 +535,29 @@ fn ensure_namespace_usable(api: &Api, ri: &ResourceInfo, ns: &str) -> ApiResult<
     Ok(())
 }
 
+/// Defaulting the built-in registry strategies do for kinds we serve generically.
+fn builtin_defaults(ri: &ResourceInfo, obj: &mut Value) {
+    if ri.group.is_empty() && ri.plural == "secrets" {
+        if obj
+            .get("type")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            obj["type"] = json!("Opaque");
+        }
+        // stringData is write-only: merged into data (base64) and never stored.
+        if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+            if !obj.get("data").is_some_and(Value::is_object) {
+                obj["data"] = json!({});
+            }
+            for (k, v) in sd {
+                let text = v.as_str().unwrap_or_default().as_bytes().to_vec();
+                obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+            }
+        }
+    }
+}
+
 fn warning_headers(resp: &mut Response, warnings: &[String]) {
     for w in warnings {
         let text = format!("299 - \"{}\"", w.replace('"', "\\\""));
@@ -541,6 +603,9 @@ fn admit(ri: &ResourceInfo, obj: &mut Value, ctx: &mut WriteCtx) -> ApiResult<()
             FieldValidation::Ignore => {}
         }
     }
+    if ri.crd.is_none() {
+        builtin_defaults(ri, obj);
+    }
     if let Some(crd) = &ri.crd {
         crate::structural::default_values(&crd.schema, obj);
         let causes = crate::structural::validate(&crd.schema, obj);
@@ -569,6 +634,11 @@ async fn create(
     let mut obj = req.body_object()?;
     check_type(ri, &mut obj)?;
     check_namespace(ri, &mut obj, ns)?;
+    if crate::review::is_review(ri) {
+        crate::review::answer(ri, &mut obj);
+        let (body, ct) = render_object(ri, &obj, req.output());
+        return Ok(typed_response(201, &body, ct));
+    }
     if let Some(crd) = &ri.crd
         && crate::crd::is_terminating(api, &crd.crd_name)
     {

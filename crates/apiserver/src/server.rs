@@ -32,18 +32,21 @@ pub struct Config {
     pub tls: bool,
     /// Events kept for watch resume.
     pub event_retention: usize,
+    /// Events that may queue for one watcher before it is disconnected (it then relists).
+    pub watch_buffer: usize,
     /// Where to write the admin kubeconfig, if anywhere.
     pub kubeconfig_out: Option<PathBuf>,
 }
 
 impl Config {
-    /// Defaults: 127.0.0.1:0, TLS on, 10 000 retained events.
+    /// Defaults: 127.0.0.1:0, TLS on, 10 000 retained events, 4096-event watch buffers.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
             tls: true,
             event_retention: 10_000,
+            watch_buffer: 4096,
             kubeconfig_out: None,
         }
     }
@@ -137,7 +140,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let store = Store::open(&config.data_dir.join("state.redb"), config.event_retention)?;
+    let store = Store::open(
+        &config.data_dir.join("state.redb"),
+        config.event_retention,
+        config.watch_buffer,
+    )?;
     let pki = Pki::load_or_create(&config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -160,6 +167,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         address: addr.to_string(),
     });
     seed(&api).map_err(StartError::Seed)?;
+    api.store.durable_blocking();
     crate::crd::refresh_registry(&api);
     let kubeconfig = api.pki.kubeconfig(&url, config.tls);
     if let Some(p) = &config.kubeconfig_out {

@@ -9,7 +9,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::broadcast;
 
 const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
@@ -152,12 +152,106 @@ pub enum WatchStart {
     Replay { events: Vec<Arc<Event>>, rv: u64 },
 }
 
+/// One write waiting for the group commit.
+struct Pending {
+    key: String,
+    delete: bool,
+    bytes: Vec<u8>,
+    rv: u64,
+    ev_bytes: Vec<u8>,
+    drop_rv: Option<u64>,
+    event: Arc<Event>,
+}
+
+/// The group-commit queue shared with the committer thread: writers enqueue in RV order, the
+/// committer writes everything queued in one fsynced transaction, then publishes the new
+/// durable RV and broadcasts the events (watchers only ever see durable changes).
+struct Committer {
+    queue: Mutex<Vec<Pending>>,
+    wake: Condvar,
+    durable: Mutex<(u64, Option<String>)>,
+    durable_cv: Condvar,
+    durable_tx: tokio::sync::watch::Sender<u64>,
+    shutdown: std::sync::atomic::AtomicBool,
+}
+
 /// The store.
 pub struct Store {
-    db: Database,
     state: Mutex<State>,
     tx: broadcast::Sender<Arc<Event>>,
     retention: usize,
+    committer: Arc<Committer>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.committer
+            .shutdown
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.committer.wake.notify_all();
+    }
+}
+
+fn commit_loop(db: Database, c: Arc<Committer>, tx: broadcast::Sender<Arc<Event>>) {
+    loop {
+        let batch = {
+            let mut q = c.queue.lock().expect("commit queue");
+            while q.is_empty() {
+                if c.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                q = c
+                    .wake
+                    .wait_timeout(q, std::time::Duration::from_millis(200))
+                    .expect("commit queue")
+                    .0;
+            }
+            std::mem::take(&mut *q)
+        };
+        let last = batch.last().map(|p| p.rv).unwrap_or(0);
+        let result = write_batch(&db, &batch);
+        {
+            let mut d = c.durable.lock().expect("durable lock");
+            match result {
+                Ok(()) => d.0 = last,
+                Err(e) => {
+                    tracing::error!(error = %e, "committing storage batch failed");
+                    d.1 = Some(e.to_string());
+                }
+            }
+            c.durable_cv.notify_all();
+        }
+        c.durable_tx.send_replace(last);
+        for p in batch {
+            // No receivers is fine; lagging receivers are disconnected by the watch loop.
+            let _ = tx.send(p.event);
+        }
+    }
+}
+
+fn write_batch(db: &Database, batch: &[Pending]) -> Result<(), Box<dyn std::error::Error>> {
+    let w = db.begin_write()?;
+    {
+        let mut objs = w.open_table(OBJECTS)?;
+        let mut evs = w.open_table(EVENTS)?;
+        for p in batch {
+            if p.delete {
+                objs.remove(p.key.as_str())?;
+            } else {
+                objs.insert(p.key.as_str(), p.bytes.as_slice())?;
+            }
+            evs.insert(p.rv, p.ev_bytes.as_slice())?;
+            if let Some(d) = p.drop_rv {
+                evs.remove(d)?;
+            }
+        }
+        let mut meta = w.open_table(META)?;
+        if let Some(p) = batch.last() {
+            meta.insert("rv", p.rv)?;
+        }
+    }
+    w.commit()?;
+    Ok(())
 }
 
 fn set_rv(v: &mut Value, rv: u64) {
@@ -165,8 +259,9 @@ fn set_rv(v: &mut Value, rv: u64) {
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path`, keeping at most `retention` events for watch resume.
-    pub fn open(path: &Path, retention: usize) -> Result<Self, StoreError> {
+    /// Opens (or creates) the database at `path`, keeping at most `retention` events for watch
+    /// resume; `watch_buffer` events may queue per watcher before a slow one is disconnected.
+    pub fn open(path: &Path, retention: usize, watch_buffer: usize) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -215,9 +310,21 @@ impl Store {
         }
         let compacted = log.front().map(|e| e.rv - 1).unwrap_or(rv);
         drop((meta, objs, evs, r));
-        let (tx, _) = broadcast::channel(4096);
+        let (tx, _) = broadcast::channel(watch_buffer.max(1));
+        let committer = Arc::new(Committer {
+            queue: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+            durable: Mutex::new((rv, None)),
+            durable_cv: Condvar::new(),
+            durable_tx: tokio::sync::watch::Sender::new(rv),
+            shutdown: std::sync::atomic::AtomicBool::new(false),
+        });
+        let (c, t) = (committer.clone(), tx.clone());
+        std::thread::Builder::new()
+            .name("apiserver-commit".into())
+            .spawn(move || commit_loop(db, c, t))
+            .map_err(|e| StoreError::Load(format!("starting the commit thread: {e}")))?;
         Ok(Self {
-            db,
             state: Mutex::new(State {
                 rv,
                 objects,
@@ -226,6 +333,7 @@ impl Store {
             }),
             tx,
             retention: retention.max(1),
+            committer,
         })
     }
 
@@ -332,7 +440,8 @@ impl Store {
     }
 
     /// Reads, decides and writes one object atomically. The closure sees the current object and
-    /// the RV the write would get; a `Put`/`Delete` is committed durably before this returns.
+    /// the RV the write would get; a `Put`/`Delete` is applied in memory and queued for the group
+    /// commit: callers acknowledge it only after [`Store::durable`].
     pub fn mutate<F>(&self, key: &ObjKey, f: F) -> ApiResult<Outcome>
     where
         F: FnOnce(Option<&Arc<Value>>, u64) -> ApiResult<Change>,
@@ -372,8 +481,6 @@ impl Store {
         let drop_rv = next_rv
             .checked_sub(self.retention as u64)
             .filter(|r| *r > 0);
-        self.commit(&ekey, etype, &bytes, next_rv, &ev_bytes, drop_rv)
-            .map_err(ApiError::internal)?;
         let obj = Arc::new(obj);
         st.rv = next_rv;
         let bucket = st.objects.entry(bucket_key).or_default();
@@ -395,40 +502,62 @@ impl Store {
                 st.compacted = e.rv;
             }
         }
-        // No receivers is fine; lagging receivers are disconnected by the watch loop.
-        let _ = self.tx.send(ev);
+        self.committer
+            .queue
+            .lock()
+            .expect("commit queue")
+            .push(Pending {
+                key: ekey,
+                delete: etype == EventType::Deleted,
+                bytes,
+                rv: next_rv,
+                ev_bytes,
+                drop_rv,
+                event: ev,
+            });
+        self.committer.wake.notify_one();
         Ok(Outcome {
             object: Some(obj),
             etype: Some(etype),
         })
     }
 
-    fn commit(
-        &self,
-        key: &str,
-        etype: EventType,
-        bytes: &[u8],
-        rv: u64,
-        ev_bytes: &[u8],
-        drop_rv: Option<u64>,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        let w = self.db.begin_write()?;
+    /// Waits until every write up to the current resourceVersion is on disk (fsynced).
+    pub async fn durable(&self) -> ApiResult<()> {
+        let want = self.current_rv();
+        let mut rx = self.committer.durable_tx.subscribe();
+        if let Some(e) = self
+            .committer
+            .durable
+            .lock()
+            .expect("durable lock")
+            .1
+            .clone()
         {
-            let mut objs = w.open_table(OBJECTS)?;
-            if etype == EventType::Deleted {
-                objs.remove(key)?;
-            } else {
-                objs.insert(key, bytes)?;
-            }
-            let mut evs = w.open_table(EVENTS)?;
-            evs.insert(rv, ev_bytes)?;
-            if let Some(d) = drop_rv {
-                evs.remove(d)?;
-            }
-            let mut meta = w.open_table(META)?;
-            meta.insert("rv", rv)?;
+            return Err(ApiError::internal(format!("storage failed: {e}")));
         }
-        w.commit()?;
+        rx.wait_for(|d| *d >= want)
+            .await
+            .map_err(ApiError::internal)?;
+        if let Some(e) = self
+            .committer
+            .durable
+            .lock()
+            .expect("durable lock")
+            .1
+            .clone()
+        {
+            return Err(ApiError::internal(format!("storage failed: {e}")));
+        }
         Ok(())
+    }
+
+    /// Blocking form of [`Store::durable`] for non-async callers.
+    pub fn durable_blocking(&self) {
+        let want = self.current_rv();
+        let mut d = self.committer.durable.lock().expect("durable lock");
+        while d.0 < want && d.1.is_none() {
+            d = self.committer.durable_cv.wait(d).expect("durable lock");
+        }
     }
 }

@@ -143,7 +143,7 @@ pub fn serve(
         output: req.output(),
         defs_sent: false,
     };
-    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(16);
     let content_type = match enc.output {
         Output::Json => "application/json",
         Output::Metadata => "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",

@@ -12,6 +12,8 @@ mod crash;
 mod crd;
 #[path = "conformance/errors.rs"]
 mod errors;
+#[path = "conformance/kube_rs.rs"]
+mod kube_rs;
 #[path = "conformance/kubectl_crud.rs"]
 mod kubectl_crud;
 #[path = "conformance/python.rs"]

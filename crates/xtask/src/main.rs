@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 
 mod bench_helm;
 mod bench_git;
+mod bench_apiserver;
 mod bench_kustomize;
 mod gen_schema;
 
@@ -24,6 +25,7 @@ fn main() -> Result<()> {
         ["bench", "helm", rest @ ..] => bench_helm::run(rest),
         ["bench", "git", rest @ ..] => bench_git::run(rest),
         ["bench-git-one", rest @ ..] => bench_git::run_one(rest),
+        ["bench", "apiserver", rest @ ..] => bench_apiserver::run(rest),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench-kustomize-one", rest @ ..] => bench_kustomize::run_one(rest),
         other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),

@@ -55,6 +55,11 @@ pub fn unique(prefix: &str) -> String {
 
 /// Starts a server on its own runtime thread; it lives until the test process exits.
 pub fn start(tls: bool, retention: usize) -> Env {
+    start_with(tls, retention, 4096)
+}
+
+/// Starts a server with a given per-watcher buffer.
+pub fn start_with(tls: bool, retention: usize, watch_buffer: usize) -> Env {
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let (tx, rx) = std::sync::mpsc::channel();
     let d = dir.clone();
@@ -68,6 +73,7 @@ pub fn start(tls: bool, retention: usize) -> Env {
             let mut cfg = apiserver::Config::new(&d);
             cfg.tls = tls;
             cfg.event_retention = retention;
+            cfg.watch_buffer = watch_buffer;
             cfg.kubeconfig_out = Some(d.join("kubeconfig"));
             let s = apiserver::start(cfg).await.expect("server starts");
             tx.send((s.url.clone(), s.api.pki.admin_token.clone()))

@@ -91,23 +91,99 @@ fn apply_create_unchanged_configured_and_server_metadata() {
 }
 
 #[test]
-fn json_generators_of_older_kubectl_and_protobuf_refusal() {
+fn generators_json_from_1_31_and_protobuf_from_1_33() {
     let env = shared();
     let ns = env.namespace("gen");
+    let k131 = crate::common::versioned_kubectl("1.31");
+    let k133 = crate::common::versioned_kubectl("1.33");
     // kubectl 1.31 sends JSON for generator commands.
     let out = env
         .kubectl_bin(
-            &crate::common::versioned_kubectl("1.31"),
+            &k131,
             &["create", "configmap", "g1", "-n", &ns, "--from-literal=k=v"],
             None,
         )
         .ok();
     assert!(out.stdout.contains("configmap/g1 created"), "{out:?}");
-    // kubectl 1.33 sends protobuf, which this server refuses with 415 naming workarounds.
+    // kubectl 1.33 sends protobuf for these; the server decodes ConfigMap, Secret, Namespace, ServiceAccount.
+    env.kubectl_bin(
+        &k133,
+        &[
+            "create",
+            "configmap",
+            "g2",
+            "-n",
+            &ns,
+            "--from-literal=k=v",
+            "--from-literal=x=y",
+        ],
+        None,
+    )
+    .ok();
+    let data = env
+        .kubectl(&["get", "cm", "g2", "-n", &ns, "-o", "jsonpath={.data}"])
+        .ok()
+        .stdout;
+    assert_eq!(data, r#"{"k":"v","x":"y"}"#);
+    env.kubectl_bin(
+        &k133,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s1",
+            "-n",
+            &ns,
+            "--from-literal=pw=hunter2",
+        ],
+        None,
+    )
+    .ok();
+    let secret = env
+        .kubectl(&[
+            "get",
+            "secret",
+            "s1",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.type} {.data.pw}",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(secret, "Opaque aHVudGVyMg==");
+    let table = env.kubectl(&["get", "secrets", "-n", &ns]).ok().stdout;
+    assert!(
+        table.starts_with("NAME") && table.contains("TYPE") && table.contains("Opaque"),
+        "{table}"
+    );
+    env.kubectl_bin(
+        &k133,
+        &["create", "serviceaccount", "robot", "-n", &ns],
+        None,
+    )
+    .ok();
+    assert_eq!(
+        env.kubectl(&["get", "sa", "robot", "-n", &ns, "-o", "name"])
+            .ok()
+            .stdout
+            .trim(),
+        "serviceaccount/robot"
+    );
+    let ns2 = crate::common::unique("pbns");
+    env.kubectl_bin(&k133, &["create", "namespace", &ns2], None)
+        .ok();
+    assert_eq!(
+        env.kubectl(&["get", "ns", &ns2, "-o", "jsonpath={.status.phase}"])
+            .ok()
+            .stdout,
+        "Active"
+    );
+    // Kinds without a protobuf decoder get 415 naming the workarounds, never 500.
     let out = env
         .kubectl_bin(
-            &crate::common::versioned_kubectl("1.33"),
-            &["create", "configmap", "g2", "-n", &ns, "--from-literal=k=v"],
+            &k133,
+            &["create", "deployment", "d", "-n", &ns, "--image=nginx"],
             None,
         )
         .fails();
@@ -118,27 +194,30 @@ fn json_generators_of_older_kubectl_and_protobuf_refusal() {
     );
     // The documented workaround works with kubectl 1.33.
     let generated = env
-        .kubectl(&[
-            "create",
-            "configmap",
-            "g3",
-            "-n",
-            &ns,
-            "--from-literal=k=v",
-            "--dry-run=client",
-            "-o",
-            "yaml",
-        ])
+        .kubectl_bin(
+            &k133,
+            &[
+                "create",
+                "deployment",
+                "d",
+                "-n",
+                &ns,
+                "--image=nginx",
+                "--dry-run=client",
+                "-o",
+                "yaml",
+            ],
+            None,
+        )
         .ok();
     env.kubectl_in(&generated.stdout, &["apply", "-f", "-"])
         .ok();
-    let names = env
-        .kubectl(&["get", "cm", "-n", &ns, "-o", "name"])
-        .ok()
-        .stdout;
     assert_eq!(
-        names.lines().collect::<Vec<_>>(),
-        ["configmap/g1", "configmap/g3"]
+        env.kubectl(&["get", "deploy", "-n", &ns, "-o", "name"])
+            .ok()
+            .stdout
+            .trim(),
+        "deployment.apps/d"
     );
 }
 
@@ -576,6 +655,46 @@ fn generate_name_and_invalid_names() {
     assert!(
         out.stderr.contains("is invalid") && out.stderr.contains("metadata.name"),
         "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn auth_can_i_and_whoami_answer_without_storing() {
+    let env = shared();
+    let k133 = crate::common::versioned_kubectl("1.33");
+    // kubectl 1.33 sends these reviews as protobuf.
+    let out = env
+        .kubectl_bin(&k133, &["auth", "can-i", "create", "configmaps"], None)
+        .ok();
+    assert_eq!(out.stdout.trim(), "yes");
+    let out = env
+        .kubectl_bin(&k133, &["auth", "can-i", "--list"], None)
+        .ok();
+    assert!(out.stdout.contains("*.*"), "{}", out.stdout);
+    let out = env
+        .kubectl_bin(
+            &k133,
+            &[
+                "auth",
+                "whoami",
+                "-o",
+                "jsonpath={.status.userInfo.username}",
+            ],
+            None,
+        )
+        .ok();
+    assert_eq!(out.stdout, "kubernetes-admin");
+    let out = env
+        .kubectl(&[
+            "get",
+            "--raw",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        ])
+        .fails();
+    assert!(
+        out.stderr.contains("MethodNotAllowed") || out.stderr.contains("not allow"),
+        "reviews are create-only: {}",
         out.stderr
     );
 }
