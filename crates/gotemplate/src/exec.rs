@@ -142,6 +142,9 @@ enum Flow {
 
 type R<T> = Result<T, Error>;
 
+/// The longest list a function may return (sprig's `until` has the same cap).
+const MAX_LIST_LEN: usize = 1_000_000;
+
 struct Exec<'t> {
     set: &'t TemplateSet,
     state: &'t ExecState,
@@ -750,7 +753,22 @@ impl<'t> Exec<'t> {
             None => builtins::call(name, &argv).map_err(crate::funcs::FuncError::new),
         };
         match result {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                // Intermediate values count against the render's size budget too, so a
+                // template that keeps doubling a string or list fails instead of exhausting memory.
+                let too_big = match &v {
+                    V::Val(Value::String(s)) => s.len() > self.ctx.limits.max_output,
+                    V::Val(Value::List(l, _)) => l.len() > MAX_LIST_LEN,
+                    _ => false,
+                };
+                if too_big {
+                    return Err(Error::Limit(format!(
+                        "template: {}: result of {name} exceeds the render size limit",
+                        self.tree.name
+                    )));
+                }
+                Ok(v)
+            }
             Err(e) => {
                 self.at = match cmd {
                     Some(c) => At::Cmd(c),

@@ -239,3 +239,29 @@ fn named_collection_objects_behave_like_their_collection() {
         "2 apps/v1 [v1][apps/v1] [v1 apps/v1] true v1,apps/v1 slice empty true"
     );
 }
+
+#[test]
+fn growing_intermediate_values_hit_the_limit() {
+    let set = set_with(
+        r#"{{ $s := "x" }}{{ range until 64 }}{{ $s = print $s $s }}{{ end }}{{ len $s }}"#,
+    );
+    let ctx = RenderContext {
+        limits: Limits {
+            max_output: 1 << 20,
+            ..Limits::default()
+        },
+        ..RenderContext::default()
+    };
+    let err = set.execute("t", &Value::Nil, &ctx).unwrap_err();
+    assert!(matches!(err, Error::Limit(_)), "got {err:?}");
+    let set = set_with(
+        r#"{{ $l := list 1 }}{{ range until 64 }}{{ $l = concat $l $l }}{{ end }}{{ len $l }}"#,
+    );
+    let err = set
+        .execute("t", &Value::Nil, &RenderContext::new())
+        .unwrap_err();
+    assert!(
+        err.message().contains("exceeds the render size limit"),
+        "{err}"
+    );
+}
