@@ -186,8 +186,9 @@ impl Object for ApiVersions {
             ))),
         })
     }
-    fn display(&self) -> String {
-        format!("[{}]", self.0.join(" "))
+    fn collection(&self) -> Option<Value> {
+        // VersionSet is a named []string: len, index and range see the list.
+        Some(Value::string_list(self.0.clone()))
     }
     fn to_value(&self) -> Value {
         Value::string_list(self.0.clone())
@@ -384,18 +385,9 @@ impl Object for Files {
             })
         })())
     }
-    fn display(&self) -> String {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}:{}",
-                    gotemplate::gofmt::to_string(&Value::Bytes(v.clone()))
-                )
-            })
-            .collect();
-        format!("map[{}]", parts.join(" "))
+    fn collection(&self) -> Option<Value> {
+        // engine.files is a named map[string][]byte: len, index and range see the map.
+        Some(self.to_value())
     }
     fn to_value(&self) -> Value {
         Value::map(
