@@ -680,7 +680,6 @@ impl<'t> Exec<'t> {
     ) -> R<V> {
         let args: &'t [Arg] = if args.is_empty() { args } else { &args[1..] };
         let mut srcs: Vec<ArgSrc<'t>> = args.iter().map(ArgSrc::Node).collect();
-        let has_final = fin.is_some();
         if let Some(f) = fin {
             srcs.push(ArgSrc::Final(f));
         }
@@ -703,7 +702,6 @@ impl<'t> Exec<'t> {
                 "wrong number of args for {name}: want {nparams} got {num_in}"
             )));
         }
-        let _ = has_final;
         // and/or short-circuit.
         if func.is_none() && (name == "and" || name == "or") {
             let mut v = V::Invalid;

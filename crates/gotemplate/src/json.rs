@@ -177,7 +177,7 @@ impl Parser<'_> {
         r
     }
     fn literal(&mut self, word: &str, v: Value) -> PR<Value> {
-        for (k, expect) in word.bytes().enumerate() {
+        for expect in word.bytes() {
             if self.i >= self.s.len() {
                 return Err("unexpected end of JSON input".into());
             }
@@ -187,7 +187,6 @@ impl Parser<'_> {
                     quote_char(expect as char)
                 )));
             }
-            let _ = k;
             self.i += 1;
         }
         Ok(v)

@@ -392,7 +392,6 @@ impl Parser<'_> {
             }
             let save = self.idx;
             self.next_non_space();
-            let after = self.peek().clone();
             let next = self.peek_non_space();
             match next.kind {
                 Kind::Assign | Kind::Declare => {
@@ -419,10 +418,7 @@ impl Parser<'_> {
                     }
                     return Err(self.errorf(format!("too many declarations in {context}")));
                 }
-                _ => {
-                    let _ = after;
-                    self.idx = save;
-                }
+                _ => self.idx = save,
             }
             break;
         }

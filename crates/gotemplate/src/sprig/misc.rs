@@ -1,6 +1,6 @@
 //! sprig's defaults, reflection, paths, encodings, hashes, JSON and regex functions.
 
-use super::conv::{empty, kind, strval};
+use super::conv::{empty, kind};
 use super::{arg_i, arg_s, ok_s};
 use crate::encoding;
 use crate::funcs::{FuncError, Functions, Param as P};
@@ -423,5 +423,4 @@ pub(super) fn register(f: &mut Functions) {
     f.add("regexQuoteMeta", &[P::String], |_, a| {
         ok_s(quote_meta(arg_s(a, 0)))
     });
-    let _ = strval;
 }
