@@ -1,6 +1,7 @@
 //! Embedded Kubernetes-compatible API server: durable storage, REST/JSON API, watch, discovery,
 //! OpenAPI, CRDs and patches, served over HTTPS (generated CA, admin cert/token) or plain HTTP.
 
+pub mod apply;
 pub mod builtin;
 pub mod controller;
 pub mod crd;

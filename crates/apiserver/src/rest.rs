@@ -37,6 +37,8 @@ pub struct WriteCtx {
     pub validation: FieldValidation,
     /// Warnings for `Warning` headers.
     pub warnings: Vec<String>,
+    /// Server-side apply: the apply engine maintains managedFields, not Update tracking.
+    pub apply: bool,
 }
 
 impl WriteCtx {
@@ -79,6 +81,7 @@ impl WriteCtx {
             manager,
             validation,
             warnings: vec![],
+            apply: req.content_type() == "application/apply-patch+yaml",
         })
     }
 }
@@ -164,7 +167,7 @@ async fn dispatch(
         }
         (&Method::POST, None) => create(api, req, &ri, &ns).await,
         (&Method::PUT, Some(name)) => update(api, req, &ri, &ns, name, t.sub.as_deref()),
-        (&Method::PATCH, Some(name)) => patch(api, req, &ri, &ns, name, t.sub.as_deref()),
+        (&Method::PATCH, Some(name)) => patch(api, req, &ri, &ns, name, t.sub.as_deref()).await,
         (&Method::DELETE, Some(name)) if t.sub.is_none() => delete(api, req, &ri, &ns, name),
         (&Method::DELETE, None) => delete_collection(api, req, &ri, t.namespace.as_deref()),
         _ => Err(ApiError::method_not_allowed(
@@ -682,14 +685,16 @@ async fn create(
     if ri.group == "apiextensions.k8s.io" && ri.plural == "customresourcedefinitions" {
         crate::crd::on_create(api, &mut obj);
     }
-    crate::fields::track_update(
-        None,
-        &mut obj,
-        &ctx.manager,
-        &ri.api_version(),
-        None,
-        ri.has_status(),
-    );
+    if !ctx.apply {
+        crate::fields::track_update(
+            None,
+            &mut obj,
+            &ctx.manager,
+            &ri.api_version(),
+            None,
+            ri.has_status(),
+        );
+    }
     let resp_obj = if ctx.dry_run {
         obj
     } else {
@@ -766,7 +771,7 @@ fn set_replicas(ri: &ResourceInfo, cur: &Value, replicas: Value) -> ApiResult<Va
     Ok(o)
 }
 
-fn patch(
+async fn patch(
     api: &Arc<Api>,
     req: &Req,
     ri: &Arc<ResourceInfo>,
@@ -782,6 +787,36 @@ fn patch(
         ));
     }
     let body = req.body.clone();
+    if kind == crate::patch::PatchKind::Apply && sub != Some("scale") {
+        let ar =
+            crate::apply::ApplyRequest::parse(&body, req.q("fieldManager"), req.q("force"), name)?;
+        let res = write_existing(
+            api,
+            req,
+            ri,
+            ns,
+            name,
+            sub,
+            false,
+            |cur| ar.patch(cur, ri, sub),
+            false,
+        );
+        // Apply creates a missing object (not through a subresource), as a POST of the result.
+        return match res {
+            Err(e) if e.code == 404 && sub.is_none() => {
+                let obj = ar.create(ri, name)?;
+                let creq = Req {
+                    method: req.method.clone(),
+                    path: req.path.clone(),
+                    query: req.query.clone(),
+                    headers: req.headers.clone(),
+                    body: serde_json::to_vec(&obj).map_err(ApiError::internal)?.into(),
+                };
+                create(api, &creq, ri, ns).await
+            }
+            other => other,
+        };
+    }
     if sub == Some("scale") {
         return write_existing(
             api,
@@ -1034,14 +1069,16 @@ fn finish_update(
         let g = cur_meta["generation"].as_i64().unwrap_or(0) + 1;
         meta_mut(&mut new).insert("generation".into(), json!(g));
     }
-    crate::fields::track_update(
-        Some(cur),
-        &mut new,
-        &ctx.manager,
-        &ri.api_version(),
-        sub,
-        ri.has_status(),
-    );
+    if !ctx.apply {
+        crate::fields::track_update(
+            Some(cur),
+            &mut new,
+            &ctx.manager,
+            &ri.api_version(),
+            sub,
+            ri.has_status(),
+        );
+    }
     if new == *cur {
         return Ok(Change::Keep);
     }

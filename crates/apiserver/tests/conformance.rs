@@ -18,5 +18,7 @@ mod kube_rs;
 mod kubectl_crud;
 #[path = "conformance/python.rs"]
 mod python;
+#[path = "conformance/ssa.rs"]
+mod ssa;
 #[path = "conformance/watch.rs"]
 mod watch;

@@ -1,0 +1,262 @@
+//! Server-side apply driven by kubectl (`apply --server-side`, `--force-conflicts`,
+//! `--dry-run=server`, after client-side apply) and raw HTTP.
+
+use crate::common::{py, shared};
+use serde_json::{Value, json};
+
+fn cm_yaml(ns: &str, name: &str, data: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    app: x\ndata:\n{data}"
+    )
+}
+
+fn get_json(ns: &str, what: &[&str]) -> Value {
+    let env = shared();
+    let mut args = vec!["get"];
+    args.extend_from_slice(what);
+    args.extend_from_slice(&["-n", ns, "-o", "json", "--show-managed-fields"]);
+    let out = env.kubectl(&args).ok().stdout;
+    serde_json::from_str(&out).expect("kubectl get -o json")
+}
+
+fn entry<'a>(obj: &'a Value, manager: &str) -> Option<&'a Value> {
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["manager"] == manager))
+}
+
+#[test]
+fn apply_create_conflict_force_shared() {
+    let env = shared();
+    let ns = env.namespace("ssa");
+    let y = cm_yaml(&ns, "demo", "  a: \"1\"\n  b: \"2\"\n");
+    let ssa = |y: &str, extra: &[&str]| {
+        let mut args = vec!["apply", "--server-side", "-f", "-"];
+        args.extend_from_slice(extra);
+        env.kubectl_in(y, &args)
+    };
+    let out = ssa(&y, &["--field-manager=flux"]).ok().stdout;
+    assert!(out.contains("configmap/demo serverside-applied"), "{out}");
+    let v = get_json(&ns, &["cm", "demo"]);
+    let mf = v["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(mf.len(), 1, "{mf:?}");
+    assert_eq!(mf[0]["manager"], "flux");
+    assert_eq!(mf[0]["operation"], "Apply");
+    assert_eq!(mf[0]["apiVersion"], "v1");
+    assert_eq!(mf[0]["fieldsType"], "FieldsV1");
+    assert_eq!(
+        mf[0]["fieldsV1"],
+        json!({"f:data": {"f:a": {}, "f:b": {}}, "f:metadata": {"f:labels": {"f:app": {}}}})
+    );
+    let rv = v["metadata"]["resourceVersion"].clone();
+
+    // Re-applying the same configuration writes nothing.
+    ssa(&y, &["--field-manager=flux"]).ok();
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(v["metadata"]["resourceVersion"], rv);
+
+    // An Update by another manager takes .data.a; the applier then conflicts.
+    env.kubectl(&[
+        "patch",
+        "cm",
+        "demo",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"9"}}"#,
+    ])
+    .ok();
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(
+        entry(&v, "kubectl-patch").unwrap()["fieldsV1"],
+        json!({"f:data": {"f:a": {}}})
+    );
+    let err = ssa(&y, &["--field-manager=flux"]).fails().stderr;
+    assert!(
+        err.contains(
+            r#"Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.a"#
+        ),
+        "{err}"
+    );
+
+    // Another applier agreeing on a value shares it without conflict.
+    let ci = cm_yaml(&ns, "demo", "  b: \"2\"\n");
+    ssa(&ci, &["--field-manager=ci"]).ok();
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(
+        entry(&v, "ci").unwrap()["fieldsV1"]["f:data"],
+        json!({"f:b": {}})
+    );
+    assert!(entry(&v, "flux").unwrap()["fieldsV1"]["f:data"]["f:b"].is_object());
+
+    // Force takes the field back; the Update manager's entry disappears.
+    ssa(&y, &["--field-manager=flux", "--force-conflicts"]).ok();
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(v["data"]["a"], "1");
+    assert!(entry(&v, "kubectl-patch").is_none(), "{v}");
+
+    // flux stops applying b: it stays because ci still owns it; a goes (flux's alone).
+    let only_label = cm_yaml(&ns, "demo", "  c: \"3\"\n");
+    ssa(&only_label, &["--field-manager=flux"]).ok();
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(v["data"], json!({"b": "2", "c": "3"}));
+}
+
+fn deploy_yaml(ns: &str, containers: &str, with_selector: bool) -> String {
+    let selector = if with_selector {
+        "  selector:\n    matchLabels: {app: d}\n  template:\n    metadata:\n      labels: {app: d}\n"
+    } else {
+        "  template:\n"
+    };
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: {ns}\nspec:\n{selector}    spec:\n      containers:\n{containers}"
+    )
+}
+
+#[test]
+fn two_managers_own_different_containers() {
+    let env = shared();
+    let ns = env.namespace("ssa-deploy");
+    let a = deploy_yaml(
+        &ns,
+        "      - name: c\n        image: nginx\n        args: [\"y\"]\n",
+        true,
+    );
+    env.kubectl_in(
+        &a,
+        &["apply", "--server-side", "--field-manager=a", "-f", "-"],
+    )
+    .ok();
+    let b = deploy_yaml(&ns, "      - name: side\n        image: busybox\n", false);
+    env.kubectl_in(
+        &b,
+        &["apply", "--server-side", "--field-manager=b", "-f", "-"],
+    )
+    .ok();
+    let v = get_json(&ns, &["deploy", "d"]);
+    let names: Vec<&str> = v["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["c", "side"]);
+    let containers =
+        &entry(&v, "b").unwrap()["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"];
+    assert_eq!(
+        containers,
+        &json!({"k:{\"name\":\"side\"}": {".": {}, "f:image": {}, "f:name": {}}})
+    );
+    // args is atomic: b setting it on a's container conflicts.
+    let b2 = deploy_yaml(
+        &ns,
+        "      - name: side\n        image: busybox\n      - name: c\n        args: [\"x\"]\n",
+        false,
+    );
+    let err = env
+        .kubectl_in(
+            &b2,
+            &["apply", "--server-side", "--field-manager=b", "-f", "-"],
+        )
+        .fails()
+        .stderr;
+    assert!(
+        err.contains(r#"conflict with "a": .spec.template.spec.containers[name="c"].args"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn dry_run_server_and_after_client_side_apply() {
+    let env = shared();
+    let ns = env.namespace("ssa-dry");
+    let y = cm_yaml(&ns, "demo", "  a: \"1\"\n");
+    env.kubectl_in(&y, &["apply", "-f", "-"]).ok();
+    let before = get_json(&ns, &["cm", "demo"]);
+    let rv = before["metadata"]["resourceVersion"].clone();
+
+    // Server-side dry run: the answer shows the change, nothing is stored.
+    let y2 = cm_yaml(&ns, "demo", "  a: \"2\"\n");
+    let out = env
+        .kubectl_in(
+            &y2,
+            &[
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "--force-conflicts",
+                "-f",
+                "-",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .stdout;
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["data"]["a"], "2");
+    let after = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(after["metadata"]["resourceVersion"], rv);
+    assert_eq!(after["data"]["a"], "1");
+
+    // Server-side apply after client-side apply of the same object (kubectl migrates the
+    // client-side ownership to its server-side manager).
+    let out = env
+        .kubectl_in(&y2, &["apply", "--server-side", "-f", "-"])
+        .ok()
+        .stdout;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let v = get_json(&ns, &["cm", "demo"]);
+    assert_eq!(v["data"]["a"], "2");
+    let e = entry(&v, "kubectl").expect("kubectl manager");
+    assert_eq!(e["operation"], "Apply");
+    assert_eq!(e["fieldsV1"]["f:data"], json!({"f:a": {}}));
+    assert!(
+        entry(&v, "kubectl-client-side-apply").is_none(),
+        "kubectl migrated the client-side manager: {v}"
+    );
+    // The server keeps the client-side annotation in step with what kubectl applied.
+    let last: Value = serde_json::from_str(
+        v["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["data"]["a"], "2");
+}
+
+#[test]
+fn apply_requires_field_manager_and_no_managed_fields() {
+    let env = shared();
+    let ns = env.namespace("ssa-raw");
+    let out = py(
+        env,
+        &format!(
+            r#"
+path = '/api/v1/namespaces/{ns}/configmaps/raw'
+body = json.dumps({{'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {{'name': 'raw'}}, 'data': {{'a': '1'}}}}).encode()
+h = {{'Content-Type': 'application/apply-patch+yaml'}}
+s, _, b = raw('PATCH', path, body, h)
+print(s, json.loads(b)['message'])
+s, _, b = raw('PATCH', path + '?fieldManager=m', body, h)
+print(s, json.loads(b)['metadata']['managedFields'][0]['manager'])
+s, _, b = raw('PATCH', path + '?fieldManager=m', body, h)
+print(s)
+bad = json.dumps({{'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {{'name': 'raw', 'managedFields': [{{'manager': 'x'}}]}}}}).encode()
+s, _, b = raw('PATCH', path + '?fieldManager=m', bad, h)
+print(s, json.loads(b)['message'])
+"#
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"422 PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch"#,
+            "201 m",
+            "200",
+            "400 metadata.managedFields must be nil",
+        ]
+    );
+}
