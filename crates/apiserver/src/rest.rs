@@ -982,6 +982,10 @@ fn finish_update(
                 o.as_object_mut().map(|m| m.remove("status"));
             }
         }
+        // Client-written managedFields (and the apply engine's) survive a status write.
+        if let Some(mf) = &client_mf {
+            meta_mut(&mut o).insert("managedFields".into(), mf.clone());
+        }
         o
     } else {
         if ri.has_status() {

@@ -260,3 +260,159 @@ print(s, json.loads(b)['message'])
         ]
     );
 }
+
+fn gadget_crd(group: &str) -> String {
+    format!(
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.{group}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: gadgets, singular: gadget, kind: Gadget}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {{}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              color: {{type: string, default: red}}
+              items:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {{type: string}}
+                    value: {{type: string}}
+              tags: {{type: array, x-kubernetes-list-type: set, items: {{type: string}}}}
+              plain: {{type: array, items: {{type: string}}}}
+          status:
+            type: object
+            properties:
+              ready: {{type: boolean}}
+"#
+    )
+}
+
+#[test]
+fn custom_resources_use_crd_list_types() {
+    let env = shared();
+    let group = format!("{}.example.com", crate::common::unique("ssa"));
+    let ns = env.namespace("ssa-crd");
+    env.kubectl_in(&gadget_crd(&group), &["apply", "--server-side", "-f", "-"])
+        .ok();
+    env.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        &format!("crd/gadgets.{group}"),
+        "--timeout=10s",
+    ])
+    .ok();
+    let cr = |spec: &str| {
+        format!(
+            "apiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: {ns}\nspec:\n{spec}"
+        )
+    };
+    let ssa = |y: &str, manager: &str| {
+        env.kubectl_in(
+            y,
+            &[
+                "apply",
+                "--server-side",
+                &format!("--field-manager={manager}"),
+                "-f",
+                "-",
+            ],
+        )
+    };
+    ssa(
+        &cr("  items: [{name: one, value: \"1\"}]\n  tags: [t1]\n  plain: [p1]\n"),
+        "a",
+    )
+    .ok();
+    ssa(
+        &cr("  items: [{name: two, value: \"2\"}]\n  tags: [t2]\n"),
+        "b",
+    )
+    .ok();
+    let kind = format!("gadgets.{group}");
+    let v = get_json(&ns, &[&kind, "g"]);
+    assert_eq!(
+        v["spec"]["items"],
+        json!([{"name": "one", "value": "1"}, {"name": "two", "value": "2"}])
+    );
+    assert_eq!(v["spec"]["tags"], json!(["t1", "t2"]));
+    // The defaulted color is owned by nobody.
+    assert_eq!(v["spec"]["color"], "red");
+    assert_eq!(
+        entry(&v, "a").unwrap()["fieldsV1"],
+        json!({"f:spec": {
+            "f:items": {"k:{\"name\":\"one\"}": {".": {}, "f:name": {}, "f:value": {}}},
+            "f:plain": {},
+            "f:tags": {"v:\"t1\"": {}}
+        }})
+    );
+    // A list without x-kubernetes-list-type is atomic: another applier conflicts.
+    let err = ssa(&cr("  plain: [p2]\n"), "b").fails().stderr;
+    assert!(err.contains(r#"conflict with "a": .spec.plain"#), "{err}");
+
+    // Apply to the status subresource manages status only.
+    let out = py(
+        env,
+        &format!(
+            r#"
+path = '/apis/{group}/v1/namespaces/{ns}/gadgets/g/status?fieldManager=ctl'
+body = json.dumps({{'apiVersion': '{group}/v1', 'kind': 'Gadget', 'metadata': {{'name': 'g'}}, 'spec': {{'color': 'blue'}}, 'status': {{'ready': True}}}}).encode()
+s, _, b = raw('PATCH', path, body, {{'Content-Type': 'application/apply-patch+yaml'}})
+o = json.loads(b)
+e = [m for m in o['metadata']['managedFields'] if m['manager'] == 'ctl'][0]
+print(s, o['status']['ready'], o['spec']['color'], e.get('subresource'), json.dumps(e['fieldsV1']))
+"#
+        ),
+    );
+    assert_eq!(
+        out.trim(),
+        r#"200 True red status {"f:status": {"f:ready": {}}}"#
+    );
+}
+
+#[test]
+fn dry_run_apply_emits_no_watch_event() {
+    let env = shared();
+    let ns = env.namespace("ssa-watch");
+    let out = py(
+        env,
+        &format!(
+            r#"
+path = '/api/v1/namespaces/{ns}/configmaps/w'
+h = {{'Content-Type': 'application/apply-patch+yaml'}}
+def body(a):
+    return json.dumps({{'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {{'name': 'w'}}, 'data': {{'a': a}}}}).encode()
+s, _, b = raw('PATCH', path + '?fieldManager=m', body('1'), h)
+rv0 = json.loads(b)['metadata']['resourceVersion']
+s, _, b = raw('PATCH', path + '?fieldManager=m&dryRun=All', body('2'), h)
+print(s, json.loads(b)['data']['a'], json.loads(b)['metadata']['resourceVersion'] == rv0)
+raw('PATCH', path + '?fieldManager=m', body('3'), h)
+s, _, b = raw('GET', '/api/v1/namespaces/{ns}/configmaps?watch=true&timeoutSeconds=1&resourceVersion=' + rv0)
+for line in b.decode().splitlines():
+    e = json.loads(line)
+    print(e['type'], e['object']['data']['a'])
+"#
+        ),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["200 2 True", "MODIFIED 3"]
+    );
+}
