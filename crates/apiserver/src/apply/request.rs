@@ -162,6 +162,18 @@ impl ApplyRequest {
     /// result carries `managedFields: [{}]`, which the update path reads as "clear them all"
     /// (an absent list would keep the stored entries).
     pub fn patch(&self, cur: &Value, ri: &ResourceInfo, sub: Option<&str>) -> ApiResult<Value> {
+        let ns_of = |o: &Value| {
+            o.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let body_ns = ns_of(&self.config);
+        if ri.namespaced && !body_ns.is_empty() && body_ns != ns_of(cur) {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
         let now = crate::util::now_rfc3339();
         let api_version = ri.api_version();
         let params = self.params(ri, &api_version, sub, &now);
@@ -231,5 +243,15 @@ mod tests {
         let r = ApplyRequest::parse(yaml, Some("m"), Some("true"), "x").unwrap();
         assert!(r.force);
         assert_eq!(r.config["data"]["a"], "1");
+    }
+
+    #[test]
+    fn last_applied_annotation_encoding() {
+        let cfg = json!({"kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "x", "annotations": {LAST_APPLIED: "old", "z": "1"}}, "data": {"b": "2", "a": "1"}});
+        assert_eq!(
+            build_last_applied(&cfg),
+            "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"1\",\"b\":\"2\"},\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{\"z\":\"1\"},\"name\":\"x\"}}\n"
+        );
     }
 }
