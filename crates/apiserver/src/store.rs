@@ -115,6 +115,33 @@ pub struct Event {
     pub old: Option<Arc<Value>>,
 }
 
+/// One retained change of the event log.
+struct LogEntry {
+    rv: u64,
+    etype: EventType,
+    key: ObjKey,
+    object: Arc<[u8]>,
+}
+
+impl LogEntry {
+    /// The event, with the previous state of the object when the log still holds it (needed for
+    /// selector transitions on resume).
+    fn event(&self, previous: Option<&LogEntry>) -> Option<Arc<Event>> {
+        let object: Value = serde_json::from_slice(&self.object).ok()?;
+        let old = previous
+            .filter(|p| p.etype != EventType::Deleted)
+            .and_then(|p| serde_json::from_slice::<Value>(&p.object).ok())
+            .map(Arc::new);
+        Some(Arc::new(Event {
+            rv: self.rv,
+            etype: self.etype,
+            key: self.key.clone(),
+            object: Arc::new(object),
+            old,
+        }))
+    }
+}
+
 /// What a mutation closure decides.
 pub enum Change {
     /// Leave the object as it is (no-op write: no RV, no event).
@@ -139,7 +166,8 @@ type Bucket = BTreeMap<(String, String), Arc<Value>>;
 struct State {
     rv: u64,
     objects: HashMap<(String, String), Bucket>,
-    log: VecDeque<Arc<Event>>,
+    /// Retained history, kept serialized: parsed values cost several times their JSON size.
+    log: VecDeque<LogEntry>,
     /// Events with rv <= compacted are no longer retained.
     compacted: u64,
 }
@@ -262,10 +290,15 @@ impl Store {
     /// Opens (or creates) the database at `path`, keeping at most `retention` events for watch
     /// resume; `watch_buffer` events may queue per watcher before a slow one is disconnected.
     pub fn open(path: &Path, retention: usize, watch_buffer: usize) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        // A bounded page cache: objects are held in memory anyway, redb's default cache (up to
+        // 1 GiB) would mostly duplicate them.
+        let db = redb::Builder::new()
+            .set_cache_size(16 << 20)
+            .create(path)
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
         let load = |e: &dyn std::fmt::Display| StoreError::Load(e.to_string());
         {
             let w = db.begin_write().map_err(|e| load(&e))?;
@@ -300,13 +333,13 @@ impl Store {
             let raw: Value = serde_json::from_slice(v.value()).map_err(|e| load(&e))?;
             let key = ObjKey::decode(raw["k"].as_str().unwrap_or_default())
                 .ok_or_else(|| StoreError::Load("bad event key".into()))?;
-            log.push_back(Arc::new(Event {
+            let object: Arc<[u8]> = serde_json::to_vec(&raw["o"]).map_err(|e| load(&e))?.into();
+            log.push_back(LogEntry {
                 rv: k.value(),
                 etype: EventType::parse(raw["t"].as_str().unwrap_or_default()),
                 key,
-                object: Arc::new(raw["o"].clone()),
-                old: None,
-            }));
+                object,
+            });
         }
         let compacted = log.front().map(|e| e.rv - 1).unwrap_or(rv);
         drop((meta, objs, evs, r));
@@ -425,8 +458,13 @@ impl Store {
                 let events = st
                     .log
                     .iter()
-                    .filter(|e| e.rv > rv && e.key.group == group && e.key.resource == resource)
-                    .cloned()
+                    .filter(|e| e.key.group == group && e.key.resource == resource)
+                    .scan(HashMap::<&ObjKey, &LogEntry>::new(), |last, e| {
+                        let previous = last.insert(&e.key, e);
+                        Some((e, previous))
+                    })
+                    .filter(|(e, _)| e.rv > rv)
+                    .filter_map(|(e, previous)| e.event(previous))
                     .collect();
                 Ok((
                     WatchStart::Replay {
@@ -496,7 +534,12 @@ impl Store {
             object: obj.clone(),
             old: current,
         });
-        st.log.push_back(ev.clone());
+        st.log.push_back(LogEntry {
+            rv: next_rv,
+            etype,
+            key: key.clone(),
+            object: bytes.clone().into(),
+        });
         while st.log.len() > self.retention {
             if let Some(e) = st.log.pop_front() {
                 st.compacted = e.rv;
