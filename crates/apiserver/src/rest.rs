@@ -374,16 +374,39 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
                 "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
             ))
         }
-        Output::Json => {
-            let body = json!({
-                "kind": ri.list_kind(),
-                "apiVersion": ri.api_version(),
-                "metadata": meta,
-                "items": items.iter().map(|o| to_version(ri, o)).collect::<Vec<_>>(),
-            });
-            Ok(json_response(200, &body))
+        Output::Json => Ok(list_response(ri, &meta, &items)),
+    }
+}
+
+/// Serializes a list item by item, so a large list never exists twice as parsed values
+/// (which would leave the allocator holding the peak).
+fn list_response(ri: &ResourceInfo, meta: &Value, items: &[Arc<Value>]) -> Response {
+    let av = ri.api_version();
+    let mut out = Vec::with_capacity(64 + items.len() * 512);
+    let head = json!({"kind": ri.list_kind(), "apiVersion": ri.api_version(), "metadata": meta});
+    let head = serde_json::to_vec(&head).unwrap_or_default();
+    // `{...}` without its closing brace, then `,"items":[...]}`.
+    out.extend_from_slice(&head[..head.len().saturating_sub(1)]);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let same_version = o.get("apiVersion").and_then(Value::as_str) == Some(av.as_str());
+        if ri.crd.is_none() && same_version {
+            // Stored in the requested version: no copy needed.
+            let _ = serde_json::to_writer(&mut out, o.as_ref());
+        } else {
+            let _ = serde_json::to_writer(&mut out, &to_version(ri, o));
         }
     }
+    out.extend_from_slice(b"]}");
+    let mut r = Response::new(axum::body::Body::from(out));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Sets create-time server metadata: uid, creationTimestamp, generation; clears what clients
