@@ -104,7 +104,27 @@ pub fn build(fs: Arc<dyn FileSystem>, source_root: &Path, dir: &Path) -> Result<
             r.set_meta_map("labels", labels);
         }
     }
-    Ok(ra.resources.into_iter().map(|r| r.obj).collect())
+    Ok(ra
+        .resources
+        .into_iter()
+        .map(|r| drop_empty_annotations(r.obj))
+        .collect())
+}
+
+/// Kustomize rewrites every object's annotations when it strips its internal build annotations,
+/// and an empty (or null) annotation map disappears in that rewrite; labels are left alone.
+fn drop_empty_annotations(mut obj: Value) -> Value {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        let empty = match meta.get("annotations") {
+            Some(Value::Null) => true,
+            Some(Value::Object(m)) => m.is_empty(),
+            _ => false,
+        };
+        if empty {
+            meta.remove("annotations");
+        }
+    }
+    obj
 }
 
 /// Builds and renders as `kubectl kustomize` prints it.

@@ -1465,5 +1465,10 @@ def main():
             os.remove(tfile)
     print('wrote', len(CASES), 'cases')
 
+# Kustomize drops empty or null metadata.annotations on every object (labels: {} stays).
+case('annotations-empty-and-null-dropped', {'kustomization.yaml': 'resources:\n- cms.yaml\n', 'cms.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {}\n  annotations: {}\ndata:\n  x: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  annotations:\ndata:\n  x: "1"\n'})
+
+
 if __name__ == '__main__':
     main()
+
