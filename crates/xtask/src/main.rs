@@ -6,8 +6,8 @@
 use anyhow::{Result, bail};
 
 mod bench_helm;
-mod bench_git;
 mod bench_apiserver;
+mod bench_git;
 mod bench_kustomize;
 mod gen_schema;
 
@@ -23,9 +23,9 @@ fn main() -> Result<()> {
         }
         ["gen-schema", rest @ ..] => gen_schema::run(rest),
         ["bench", "helm", rest @ ..] => bench_helm::run(rest),
+        ["bench", "apiserver", rest @ ..] => bench_apiserver::run(rest),
         ["bench", "git", rest @ ..] => bench_git::run(rest),
         ["bench-git-one", rest @ ..] => bench_git::run_one(rest),
-        ["bench", "apiserver", rest @ ..] => bench_apiserver::run(rest),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench-kustomize-one", rest @ ..] => bench_kustomize::run_one(rest),
         other => bail!("unknown task {other:?}; run `cargo run -p xtask -- help`"),
