@@ -11,9 +11,20 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Verbs of ordinary resources.
-const FULL: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const FULL: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 /// Verbs of namespaces (no deletecollection).
-const NO_DC: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+const NO_DC: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 /// Verbs of review-style virtual resources.
 const CREATE: &[&str] = &["create"];
 /// Verbs of componentstatuses.
@@ -41,15 +52,87 @@ const NONE: &[&str] = &[];
 /// `kubectl api-resources` of Kubernetes 1.33 (all versions the definitions hold).
 const OVERLAY: &[Overlay] = &[
     ("", "Binding", "bindings", true, NONE, NONE, NONE, CREATE),
-    ("", "ComponentStatus", "componentstatuses", false, &["cs"], NONE, NONE, GET_LIST),
-    ("", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, FULL),
-    ("", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, FULL),
+    (
+        "",
+        "ComponentStatus",
+        "componentstatuses",
+        false,
+        &["cs"],
+        NONE,
+        NONE,
+        GET_LIST,
+    ),
+    (
+        "",
+        "ConfigMap",
+        "configmaps",
+        true,
+        &["cm"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "",
+        "Endpoints",
+        "endpoints",
+        true,
+        &["ep"],
+        NONE,
+        NONE,
+        FULL,
+    ),
     ("", "Event", "events", true, &["ev"], NONE, NONE, FULL),
-    ("", "LimitRange", "limitranges", true, &["limits"], NONE, NONE, FULL),
-    ("", "Namespace", "namespaces", false, &["ns"], NONE, &["finalize", "status"], NO_DC),
-    ("", "Node", "nodes", false, &["no"], NONE, &["proxy", "status"], FULL),
-    ("", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["pvc"], NONE, ST, FULL),
-    ("", "PersistentVolume", "persistentvolumes", false, &["pv"], NONE, ST, FULL),
+    (
+        "",
+        "LimitRange",
+        "limitranges",
+        true,
+        &["limits"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "",
+        "Namespace",
+        "namespaces",
+        false,
+        &["ns"],
+        NONE,
+        &["finalize", "status"],
+        NO_DC,
+    ),
+    (
+        "",
+        "Node",
+        "nodes",
+        false,
+        &["no"],
+        NONE,
+        &["proxy", "status"],
+        FULL,
+    ),
+    (
+        "",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+        &["pvc"],
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "",
+        "PersistentVolume",
+        "persistentvolumes",
+        false,
+        &["pv"],
+        NONE,
+        ST,
+        FULL,
+    ),
     (
         "",
         "Pod",
@@ -57,75 +140,611 @@ const OVERLAY: &[Overlay] = &[
         true,
         &["po"],
         ALL,
-        &["attach", "binding", "ephemeralcontainers", "eviction", "exec", "log", "portforward", "proxy", "resize", "status"],
+        &[
+            "attach",
+            "binding",
+            "ephemeralcontainers",
+            "eviction",
+            "exec",
+            "log",
+            "portforward",
+            "proxy",
+            "resize",
+            "status",
+        ],
         FULL,
     ),
-    ("", "PodTemplate", "podtemplates", true, NONE, NONE, NONE, FULL),
-    ("", "ReplicationController", "replicationcontrollers", true, &["rc"], ALL, ST_SCALE, FULL),
-    ("", "ResourceQuota", "resourcequotas", true, &["quota"], NONE, ST, FULL),
+    (
+        "",
+        "PodTemplate",
+        "podtemplates",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "",
+        "ReplicationController",
+        "replicationcontrollers",
+        true,
+        &["rc"],
+        ALL,
+        ST_SCALE,
+        FULL,
+    ),
+    (
+        "",
+        "ResourceQuota",
+        "resourcequotas",
+        true,
+        &["quota"],
+        NONE,
+        ST,
+        FULL,
+    ),
     ("", "Secret", "secrets", true, NONE, NONE, NONE, FULL),
-    ("", "ServiceAccount", "serviceaccounts", true, &["sa"], NONE, &["token"], FULL),
-    ("", "Service", "services", true, &["svc"], ALL, &["proxy", "status"], FULL),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, NONE, EXT, NONE, FULL),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, NONE, EXT, NONE, FULL),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", false, NONE, EXT, ST, FULL),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", false, NONE, EXT, NONE, FULL),
-    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy", "mutatingadmissionpolicies", false, NONE, EXT, NONE, FULL),
-    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding", "mutatingadmissionpolicybindings", false, NONE, EXT, NONE, FULL),
-    ("apiextensions.k8s.io", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], EXT, ST, FULL),
-    ("apiregistration.k8s.io", "APIService", "apiservices", false, NONE, EXT, ST, FULL),
-    ("apps", "ControllerRevision", "controllerrevisions", true, NONE, NONE, NONE, FULL),
-    ("apps", "DaemonSet", "daemonsets", true, &["ds"], ALL, ST, FULL),
-    ("apps", "Deployment", "deployments", true, &["deploy"], ALL, ST_SCALE, FULL),
-    ("apps", "ReplicaSet", "replicasets", true, &["rs"], ALL, ST_SCALE, FULL),
-    ("apps", "StatefulSet", "statefulsets", true, &["sts"], ALL, ST_SCALE, FULL),
-    ("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false, NONE, NONE, NONE, CREATE),
-    ("authentication.k8s.io", "TokenReview", "tokenreviews", false, NONE, NONE, NONE, CREATE),
-    ("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", true, NONE, NONE, NONE, CREATE),
-    ("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, NONE, NONE, NONE, CREATE),
-    ("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false, NONE, NONE, NONE, CREATE),
-    ("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false, NONE, NONE, NONE, CREATE),
-    ("autoscaling", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], ALL, ST, FULL),
+    (
+        "",
+        "ServiceAccount",
+        "serviceaccounts",
+        true,
+        &["sa"],
+        NONE,
+        &["token"],
+        FULL,
+    ),
+    (
+        "",
+        "Service",
+        "services",
+        true,
+        &["svc"],
+        ALL,
+        &["proxy", "status"],
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+        NONE,
+        EXT,
+        NONE,
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+        NONE,
+        EXT,
+        NONE,
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        false,
+        NONE,
+        EXT,
+        ST,
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        false,
+        NONE,
+        EXT,
+        NONE,
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicy",
+        "mutatingadmissionpolicies",
+        false,
+        NONE,
+        EXT,
+        NONE,
+        FULL,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
+        "mutatingadmissionpolicybindings",
+        false,
+        NONE,
+        EXT,
+        NONE,
+        FULL,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        &["crd", "crds"],
+        EXT,
+        ST,
+        FULL,
+    ),
+    (
+        "apiregistration.k8s.io",
+        "APIService",
+        "apiservices",
+        false,
+        NONE,
+        EXT,
+        ST,
+        FULL,
+    ),
+    (
+        "apps",
+        "ControllerRevision",
+        "controllerrevisions",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "apps",
+        "DaemonSet",
+        "daemonsets",
+        true,
+        &["ds"],
+        ALL,
+        ST,
+        FULL,
+    ),
+    (
+        "apps",
+        "Deployment",
+        "deployments",
+        true,
+        &["deploy"],
+        ALL,
+        ST_SCALE,
+        FULL,
+    ),
+    (
+        "apps",
+        "ReplicaSet",
+        "replicasets",
+        true,
+        &["rs"],
+        ALL,
+        ST_SCALE,
+        FULL,
+    ),
+    (
+        "apps",
+        "StatefulSet",
+        "statefulsets",
+        true,
+        &["sts"],
+        ALL,
+        ST_SCALE,
+        FULL,
+    ),
+    (
+        "authentication.k8s.io",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "authentication.k8s.io",
+        "TokenReview",
+        "tokenreviews",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "authorization.k8s.io",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "authorization.k8s.io",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "authorization.k8s.io",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "authorization.k8s.io",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        CREATE,
+    ),
+    (
+        "autoscaling",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+        &["hpa"],
+        ALL,
+        ST,
+        FULL,
+    ),
     ("batch", "CronJob", "cronjobs", true, &["cj"], ALL, ST, FULL),
     ("batch", "Job", "jobs", true, NONE, ALL, ST, FULL),
-    ("certificates.k8s.io", "CertificateSigningRequest", "certificatesigningrequests", false, &["csr"], NONE, &["approval", "status"], FULL),
-    ("certificates.k8s.io", "ClusterTrustBundle", "clustertrustbundles", false, NONE, NONE, NONE, FULL),
-    ("coordination.k8s.io", "Lease", "leases", true, NONE, NONE, NONE, FULL),
-    ("coordination.k8s.io", "LeaseCandidate", "leasecandidates", true, NONE, NONE, NONE, FULL),
-    ("discovery.k8s.io", "EndpointSlice", "endpointslices", true, NONE, NONE, NONE, FULL),
-    ("events.k8s.io", "Event", "events", true, &["ev"], NONE, NONE, FULL),
-    ("flowcontrol.apiserver.k8s.io", "FlowSchema", "flowschemas", false, NONE, NONE, ST, FULL),
-    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration", "prioritylevelconfigurations", false, NONE, NONE, ST, FULL),
-    ("internal.apiserver.k8s.io", "StorageVersion", "storageversions", false, NONE, NONE, ST, FULL),
-    ("networking.k8s.io", "IngressClass", "ingressclasses", false, NONE, NONE, NONE, FULL),
-    ("networking.k8s.io", "Ingress", "ingresses", true, &["ing"], NONE, ST, FULL),
-    ("networking.k8s.io", "IPAddress", "ipaddresses", false, &["ip"], NONE, NONE, FULL),
-    ("networking.k8s.io", "NetworkPolicy", "networkpolicies", true, &["netpol"], NONE, NONE, FULL),
-    ("networking.k8s.io", "ServiceCIDR", "servicecidrs", false, NONE, NONE, ST, FULL),
-    ("node.k8s.io", "RuntimeClass", "runtimeclasses", false, NONE, NONE, NONE, FULL),
-    ("policy", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], NONE, ST, FULL),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", false, NONE, NONE, NONE, FULL),
-    ("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false, NONE, NONE, NONE, FULL),
-    ("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true, NONE, NONE, NONE, FULL),
-    ("rbac.authorization.k8s.io", "Role", "roles", true, NONE, NONE, NONE, FULL),
-    ("resource.k8s.io", "DeviceClass", "deviceclasses", false, NONE, NONE, NONE, FULL),
-    ("resource.k8s.io", "DeviceTaintRule", "devicetaintrules", false, NONE, NONE, NONE, FULL),
-    ("resource.k8s.io", "ResourceClaim", "resourceclaims", true, NONE, NONE, ST, FULL),
-    ("resource.k8s.io", "ResourceClaimTemplate", "resourceclaimtemplates", true, NONE, NONE, NONE, FULL),
-    ("resource.k8s.io", "ResourceSlice", "resourceslices", false, NONE, NONE, NONE, FULL),
-    ("scheduling.k8s.io", "PriorityClass", "priorityclasses", false, &["pc"], NONE, NONE, FULL),
-    ("storage.k8s.io", "CSIDriver", "csidrivers", false, NONE, NONE, NONE, FULL),
-    ("storage.k8s.io", "CSINode", "csinodes", false, NONE, NONE, NONE, FULL),
-    ("storage.k8s.io", "CSIStorageCapacity", "csistoragecapacities", true, NONE, NONE, NONE, FULL),
-    ("storage.k8s.io", "StorageClass", "storageclasses", false, &["sc"], NONE, NONE, FULL),
-    ("storage.k8s.io", "VolumeAttachment", "volumeattachments", false, NONE, NONE, ST, FULL),
-    ("storage.k8s.io", "VolumeAttributesClass", "volumeattributesclasses", false, &["vac"], NONE, NONE, FULL),
-    ("storagemigration.k8s.io", "StorageVersionMigration", "storageversionmigrations", false, NONE, NONE, ST, FULL),
+    (
+        "certificates.k8s.io",
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        false,
+        &["csr"],
+        NONE,
+        &["approval", "status"],
+        FULL,
+    ),
+    (
+        "certificates.k8s.io",
+        "ClusterTrustBundle",
+        "clustertrustbundles",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "coordination.k8s.io",
+        "Lease",
+        "leases",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "coordination.k8s.io",
+        "LeaseCandidate",
+        "leasecandidates",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "discovery.k8s.io",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "events.k8s.io",
+        "Event",
+        "events",
+        true,
+        &["ev"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        "FlowSchema",
+        "flowschemas",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        "PriorityLevelConfiguration",
+        "prioritylevelconfigurations",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "internal.apiserver.k8s.io",
+        "StorageVersion",
+        "storageversions",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "networking.k8s.io",
+        "IngressClass",
+        "ingressclasses",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "networking.k8s.io",
+        "Ingress",
+        "ingresses",
+        true,
+        &["ing"],
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "networking.k8s.io",
+        "IPAddress",
+        "ipaddresses",
+        false,
+        &["ip"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "networking.k8s.io",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+        &["netpol"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "networking.k8s.io",
+        "ServiceCIDR",
+        "servicecidrs",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "node.k8s.io",
+        "RuntimeClass",
+        "runtimeclasses",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "policy",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+        &["pdb"],
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        "rolebindings",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "Role",
+        "roles",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "resource.k8s.io",
+        "DeviceClass",
+        "deviceclasses",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "resource.k8s.io",
+        "DeviceTaintRule",
+        "devicetaintrules",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "resource.k8s.io",
+        "ResourceClaim",
+        "resourceclaims",
+        true,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "resource.k8s.io",
+        "ResourceClaimTemplate",
+        "resourceclaimtemplates",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "resource.k8s.io",
+        "ResourceSlice",
+        "resourceslices",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "scheduling.k8s.io",
+        "PriorityClass",
+        "priorityclasses",
+        false,
+        &["pc"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "CSIDriver",
+        "csidrivers",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "CSINode",
+        "csinodes",
+        false,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "CSIStorageCapacity",
+        "csistoragecapacities",
+        true,
+        NONE,
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "StorageClass",
+        "storageclasses",
+        false,
+        &["sc"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "VolumeAttachment",
+        "volumeattachments",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
+    (
+        "storage.k8s.io",
+        "VolumeAttributesClass",
+        "volumeattributesclasses",
+        false,
+        &["vac"],
+        NONE,
+        NONE,
+        FULL,
+    ),
+    (
+        "storagemigration.k8s.io",
+        "StorageVersionMigration",
+        "storageversionmigrations",
+        false,
+        NONE,
+        NONE,
+        ST,
+        FULL,
+    ),
 ];
 
 /// Kinds that carry ObjectMeta but are only served as subresources, never as resources.
-const SUBRESOURCE_KINDS: &[(&str, &str)] =
-    &[("autoscaling", "Scale"), ("authentication.k8s.io", "TokenRequest"), ("policy", "Eviction")];
+const SUBRESOURCE_KINDS: &[(&str, &str)] = &[
+    ("autoscaling", "Scale"),
+    ("authentication.k8s.io", "TokenRequest"),
+    ("policy", "Eviction"),
+];
 
 /// Entry point: `gen-schema [DEFINITIONS_JSON]`.
 pub fn run(args: &[&str]) -> Result<()> {
@@ -135,8 +754,10 @@ pub fn run(args: &[&str]) -> Result<()> {
         [p] => PathBuf::from(p),
         _ => bail!("usage: gen-schema [DEFINITIONS_JSON]"),
     };
-    let text = std::fs::read_to_string(&input).with_context(|| format!("reading {}", input.display()))?;
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", input.display()))?;
+    let text =
+        std::fs::read_to_string(&input).with_context(|| format!("reading {}", input.display()))?;
+    let doc: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", input.display()))?;
     let defs = doc
         .get("$defs")
         .or_else(|| doc.get("definitions"))
@@ -166,7 +787,10 @@ struct Gen<'a> {
 fn generate(defs: &Map<String, Value>) -> Result<String> {
     let mut names: Vec<&str> = defs.keys().map(String::as_str).collect();
     names.sort();
-    let mut g = Gen { named: BTreeMap::new(), elems: BTreeMap::new() };
+    let mut g = Gen {
+        named: BTreeMap::new(),
+        elems: BTreeMap::new(),
+    };
     let mut objects = Vec::new();
     for name in &names {
         let def = &defs[*name];
@@ -192,7 +816,10 @@ fn generate(defs: &Map<String, Value>) -> Result<String> {
         let mut fields: Vec<(&String, &Value)> = props.iter().collect();
         fields.sort_by(|a, b| a.0.cmp(b.0));
         let map_type = map_type(def.get("x-kubernetes-map-type"))?;
-        writeln!(types, "static T{i}: TypeDef = TypeDef {{ name: {name:?}, map_type: {map_type}, fields: &[")?;
+        writeln!(
+            types,
+            "static T{i}: TypeDef = TypeDef {{ name: {name:?}, map_type: {map_type}, fields: &["
+        )?;
         for (fname, prop) in fields {
             let schema = g.schema(prop)?;
             writeln!(types, "{},", g.field(fname, prop, &schema)?)?;
@@ -212,7 +839,11 @@ fn generate(defs: &Map<String, Value>) -> Result<String> {
     }
     out.push_str(&types);
     writeln!(out, "/// Every object type, sorted by definition name.")?;
-    writeln!(out, "pub(crate) static TYPES: [&TypeDef; {}] = [", objects.len())?;
+    writeln!(
+        out,
+        "pub(crate) static TYPES: [&TypeDef; {}] = [",
+        objects.len()
+    )?;
     for i in 0..objects.len() {
         writeln!(out, "&T{i},")?;
     }
@@ -276,8 +907,12 @@ impl<'a> Gen<'a> {
     }
 
     fn field(&self, name: &str, prop: &Value, schema: &str) -> Result<String> {
-        let strategy = prop.get("x-kubernetes-patch-strategy").and_then(Value::as_str);
-        let merge_key = prop.get("x-kubernetes-patch-merge-key").and_then(Value::as_str);
+        let strategy = prop
+            .get("x-kubernetes-patch-strategy")
+            .and_then(Value::as_str);
+        let merge_key = prop
+            .get("x-kubernetes-patch-merge-key")
+            .and_then(Value::as_str);
         let list_type = prop.get("x-kubernetes-list-type").and_then(Value::as_str);
         let keys: Vec<&str> = prop
             .get("x-kubernetes-list-map-keys")
@@ -285,7 +920,12 @@ impl<'a> Gen<'a> {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let map_type = map_type(prop.get("x-kubernetes-map-type"))?;
-        if strategy.is_none() && merge_key.is_none() && list_type.is_none() && keys.is_empty() && map_type == "None" {
+        if strategy.is_none()
+            && merge_key.is_none()
+            && list_type.is_none()
+            && keys.is_empty()
+            && map_type == "None"
+        {
             return Ok(format!("p({name:?}, {schema})"));
         }
         let ps = match strategy {
@@ -337,7 +977,10 @@ fn resources(defs: &Map<String, Value>, named: &BTreeMap<&str, Named>) -> Result
     }
     let mut rows: Vec<Row> = Vec::new();
     for (name, def) in defs {
-        let Some(gvks) = def.get("x-kubernetes-group-version-kind").and_then(Value::as_array) else {
+        let Some(gvks) = def
+            .get("x-kubernetes-group-version-kind")
+            .and_then(Value::as_array)
+        else {
             continue;
         };
         let is_object_meta = def
@@ -347,7 +990,9 @@ fn resources(defs: &Map<String, Value>, named: &BTreeMap<&str, Named>) -> Result
         if !is_object_meta {
             continue;
         }
-        let Some(Named::Object(type_idx)) = named.get(name.as_str()) else { bail!("{name} is not an object") };
+        let Some(Named::Object(type_idx)) = named.get(name.as_str()) else {
+            bail!("{name} is not an object")
+        };
         for gvk in gvks {
             let group = gvk["group"].as_str().unwrap_or("");
             let kind = gvk["kind"].as_str().unwrap_or("");
@@ -358,17 +1003,31 @@ fn resources(defs: &Map<String, Value>, named: &BTreeMap<&str, Named>) -> Result
             let Some(ov) = OVERLAY.iter().find(|o| o.0 == group && o.1 == kind) else {
                 bail!("no overlay entry for {group}/{version} {kind}; add it to OVERLAY")
             };
-            rows.push(Row { version, type_idx: *type_idx, ov });
+            rows.push(Row {
+                version,
+                type_idx: *type_idx,
+                ov,
+            });
         }
     }
     rows.sort_by(|a, b| {
-        (a.ov.0, a.ov.2, std::cmp::Reverse(version_rank(&a.version)))
-            .cmp(&(b.ov.0, b.ov.2, std::cmp::Reverse(version_rank(&b.version))))
+        (a.ov.0, a.ov.2, std::cmp::Reverse(version_rank(&a.version))).cmp(&(
+            b.ov.0,
+            b.ov.2,
+            std::cmp::Reverse(version_rank(&b.version)),
+        ))
     });
     let mut seen = BTreeSet::new();
     let mut out = String::new();
-    writeln!(out, "/// Every served resource, per version, sorted by group, plural, preferred version first.")?;
-    writeln!(out, "pub(crate) static RESOURCES: [ResourceInfo; {}] = [", rows.len())?;
+    writeln!(
+        out,
+        "/// Every served resource, per version, sorted by group, plural, preferred version first."
+    )?;
+    writeln!(
+        out,
+        "pub(crate) static RESOURCES: [ResourceInfo; {}] = [",
+        rows.len()
+    )?;
     for r in &rows {
         let (group, kind, plural, namespaced, short, cats, subs, verbs) = *r.ov;
         let preferred = seen.insert((group, plural));

@@ -5,9 +5,9 @@
 
 use anyhow::{Result, bail};
 
-mod bench_helm;
 mod bench_apiserver;
 mod bench_git;
+mod bench_helm;
 mod bench_kustomize;
 mod gen_schema;
 
@@ -17,7 +17,7 @@ fn main() -> Result<()> {
     match args.as_slice() {
         [] | ["help"] => {
             println!(
-                "usage: cargo run -p xtask -- <task>\n\ntasks:\n  gen-schema          regenerate crates/schema tables from the Kubernetes OpenAPI definitions\n  bench <name> ...    run a benchmark against the reference tool"
+                "usage: cargo run -p xtask -- <task>\n\ntasks:\n  gen-schema          regenerate crates/schema tables from the Kubernetes OpenAPI definitions\n  bench <name> ...    run a benchmark against the reference tool (use --release):\n                        kustomize (vs kubectl kustomize), helm (vs helm template),\n                        git (vs git clone + tar), apiserver (throughput, watch fan-out, memory)"
             );
             Ok(())
         }
