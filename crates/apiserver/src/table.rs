@@ -8,23 +8,23 @@ use crate::util::{age, meta_str};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-struct Col {
-    name: String,
-    ty: String,
-    format: String,
-    description: String,
-    priority: i64,
-    source: Source,
+pub(crate) struct Col {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+    pub(crate) format: String,
+    pub(crate) description: String,
+    pub(crate) priority: i64,
+    pub(crate) source: Source,
 }
 
-enum Source {
+pub(crate) enum Source {
     Name,
     Age,
     Path(String),
     Builtin(fn(&Value) -> Value),
 }
 
-fn col(name: &str, ty: &str, source: Source) -> Col {
+pub(crate) fn col(name: &str, ty: &str, source: Source) -> Col {
     Col {
         name: name.into(),
         ty: ty.into(),
@@ -47,6 +47,9 @@ fn count(v: Option<&Value>) -> Value {
 }
 
 fn builtin_columns(ri: &ResourceInfo) -> Vec<Col> {
+    if let Some(cols) = kinds::columns(ri.group.as_str(), ri.plural.as_str()) {
+        return cols;
+    }
     let b = |n: &str, t: &str, f: fn(&Value) -> Value| col(n, t, Source::Builtin(f));
     let mut cols = vec![col("Name", "string", Source::Name)];
     match (ri.group.as_str(), ri.plural.as_str()) {
@@ -227,4 +230,754 @@ pub fn table(
         "columnDefinitions": if with_defs { json!(defs) } else { json!([]) },
         "rows": rows,
     })
+}
+
+/// kubectl's printer columns (Kubernetes 1.33) for further built-ins. The server always emits
+/// the wide cells; kubectl hides priority-1 columns unless `-o wide`.
+mod kinds {
+    use super::{Col, Source, col};
+    use crate::util::{age, human_duration, meta_str, parse_rfc3339};
+    use serde_json::{Map, Value, json};
+
+    fn b(name: &str, ty: &str, f: fn(&Value) -> Value) -> Col {
+        col(name, ty, Source::Builtin(f))
+    }
+
+    fn wide(mut c: Col) -> Col {
+        c.priority = 1;
+        c
+    }
+
+    fn name() -> Col {
+        col("Name", "string", Source::Name)
+    }
+
+    fn age_col() -> Col {
+        col("Age", "date", Source::Age)
+    }
+
+    fn s<'a>(o: &'a Value, ptr: &str) -> &'a str {
+        o.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+    }
+
+    fn int(o: &Value, ptr: &str) -> i64 {
+        o.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+    }
+
+    fn arr<'a>(o: &'a Value, ptr: &str) -> &'a [Value] {
+        o.pointer(ptr)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn or_none(v: String) -> Value {
+        json!(if v.is_empty() {
+            "<none>".to_string()
+        } else {
+            v
+        })
+    }
+
+    /// `k=v,…` sorted by key (`labels.FormatLabels` without the `<none>`).
+    fn labels(m: Option<&Value>) -> String {
+        let Some(Value::Object(m)) = m else {
+            return String::new();
+        };
+        let mut kv: Vec<String> = m
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        kv.sort();
+        kv.join(",")
+    }
+
+    /// A LabelSelector as `labels.Selector.String()`: requirements sorted by key.
+    fn selector(sel: Option<&Value>) -> String {
+        let Some(sel) = sel else {
+            return String::new();
+        };
+        let mut reqs: Vec<(String, String)> = Vec::new();
+        if let Some(Value::Object(m)) = sel.get("matchLabels") {
+            for (k, v) in m {
+                reqs.push((k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))));
+            }
+        }
+        for e in sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let k = e.get("key").and_then(Value::as_str).unwrap_or("");
+            let mut vals: Vec<&str> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            vals.sort();
+            let text = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+                "In" => format!("{k} in ({})", vals.join(",")),
+                "NotIn" => format!("{k} notin ({})", vals.join(",")),
+                "Exists" => k.to_string(),
+                "DoesNotExist" => format!("!{k}"),
+                _ => continue,
+            };
+            reqs.push((k.to_string(), text));
+        }
+        reqs.sort_by(|a, b| a.0.cmp(&b.0));
+        reqs.into_iter().map(|r| r.1).collect::<Vec<_>>().join(",")
+    }
+
+    fn containers(o: &Value, ptr: &str) -> (Value, Value) {
+        let cs = arr(o, ptr);
+        let get = |k: &str| {
+            cs.iter()
+                .map(|c| c.get(k).and_then(Value::as_str).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        (json!(get("name")), json!(get("image")))
+    }
+
+    /// Wide Containers and Images columns of a workload.
+    fn workload_wide(cols: &mut Vec<Col>, names: fn(&Value) -> Value, images: fn(&Value) -> Value) {
+        cols.push(wide(b("Containers", "string", names)));
+        cols.push(wide(b("Images", "string", images)));
+    }
+
+    fn lb_status(o: &Value, ptr: &str) -> String {
+        arr(o, ptr)
+            .iter()
+            .filter_map(|i| {
+                let ip = i.get("ip").and_then(Value::as_str).unwrap_or("");
+                let host = i.get("hostname").and_then(Value::as_str).unwrap_or("");
+                if !ip.is_empty() {
+                    Some(ip.to_string())
+                } else if !host.is_empty() {
+                    Some(host.to_string())
+                } else {
+                    None
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn strs(o: &Value, ptr: &str) -> Vec<String> {
+        arr(o, ptr)
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn ts_age(o: &Value, ptr: &str) -> String {
+        match s(o, ptr) {
+            "" => "<unknown>".into(),
+            t => age(t),
+        }
+    }
+
+    fn access_modes(o: &Value, ptr: &str) -> String {
+        let modes = strs(o, ptr);
+        [
+            ("ReadWriteOnce", "RWO"),
+            ("ReadOnlyMany", "ROX"),
+            ("ReadWriteMany", "RWX"),
+            ("ReadWriteOncePod", "RWOP"),
+        ]
+        .iter()
+        .filter(|(m, _)| modes.iter().any(|x| x == m))
+        .map(|(_, a)| *a)
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+
+    fn quantity(o: &Value, ptr: &str) -> String {
+        match o.pointer(ptr) {
+            Some(Value::String(q)) => q.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "0".into(),
+        }
+    }
+
+    fn created_at() -> Col {
+        b("Created At", "date", |o| {
+            json!(meta_str(o, "creationTimestamp"))
+        })
+    }
+
+    fn int_or_na(v: Option<&Value>) -> Value {
+        match v {
+            Some(Value::String(x)) => json!(x),
+            Some(Value::Number(n)) => json!(n.to_string()),
+            _ => json!("N/A"),
+        }
+    }
+
+    fn service_external_ip(o: &Value) -> String {
+        let ext = strs(o, "/spec/externalIPs");
+        match o
+            .pointer("/spec/type")
+            .and_then(Value::as_str)
+            .unwrap_or("ClusterIP")
+        {
+            "ClusterIP" | "NodePort" => {
+                if ext.is_empty() {
+                    "<none>".into()
+                } else {
+                    ext.join(",")
+                }
+            }
+            "LoadBalancer" => {
+                let lb = lb_status(o, "/status/loadBalancer/ingress");
+                if !ext.is_empty() {
+                    let mut r: Vec<String> = Vec::new();
+                    if !lb.is_empty() {
+                        r.extend(lb.split(',').map(str::to_string));
+                    }
+                    r.extend(ext);
+                    r.join(",")
+                } else if !lb.is_empty() {
+                    lb
+                } else {
+                    "<pending>".into()
+                }
+            }
+            "ExternalName" => s(o, "/spec/externalName").into(),
+            _ => "<unknown>".into(),
+        }
+    }
+
+    fn service_ports(o: &Value) -> String {
+        let ports: Vec<String> = arr(o, "/spec/ports")
+            .iter()
+            .map(|p| {
+                let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+                let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                match p.get("nodePort").and_then(Value::as_i64).unwrap_or(0) {
+                    0 => format!("{port}/{proto}"),
+                    np => format!("{port}:{np}/{proto}"),
+                }
+            })
+            .collect();
+        if ports.is_empty() {
+            "<none>".into()
+        } else {
+            ports.join(",")
+        }
+    }
+
+    fn job_has(o: &Value, ty: &str) -> bool {
+        arr(o, "/status/conditions")
+            .iter()
+            .any(|c| c["type"] == json!(ty) && c["status"] == json!("True"))
+    }
+
+    fn job_status(o: &Value) -> Value {
+        let st = if job_has(o, "Complete") {
+            "Complete"
+        } else if job_has(o, "Failed") {
+            "Failed"
+        } else if o.pointer("/metadata/deletionTimestamp").is_some() {
+            "Terminating"
+        } else if job_has(o, "Suspended") {
+            "Suspended"
+        } else if job_has(o, "FailureTarget") {
+            "FailureTarget"
+        } else if job_has(o, "SuccessCriteriaMet") {
+            "SuccessCriteriaMet"
+        } else {
+            "Running"
+        };
+        json!(st)
+    }
+
+    fn job_completions(o: &Value) -> Value {
+        let ok = int(o, "/status/succeeded");
+        if let Some(c) = o.pointer("/spec/completions").and_then(Value::as_i64) {
+            return json!(format!("{ok}/{c}"));
+        }
+        match int(o, "/spec/parallelism") {
+            p if p > 1 => json!(format!("{ok}/1 of {p}")),
+            _ => json!(format!("{ok}/1")),
+        }
+    }
+
+    fn job_duration(o: &Value) -> Value {
+        let start = parse_rfc3339(s(o, "/status/startTime"));
+        let end = parse_rfc3339(s(o, "/status/completionTime"));
+        json!(match (start, end) {
+            (None, _) => String::new(),
+            (Some(st), None) => human_duration(crate::util::now_secs() - st),
+            (Some(st), Some(e)) => human_duration(e - st),
+        })
+    }
+
+    fn format_hosts(o: &Value) -> Value {
+        let rules = arr(o, "/spec/rules");
+        let mut list: Vec<&str> = Vec::new();
+        let mut more = false;
+        for r in rules {
+            if list.len() == 3 {
+                more = true;
+            }
+            let h = r.get("host").and_then(Value::as_str).unwrap_or("");
+            if !more && !h.is_empty() {
+                list.push(h);
+            }
+        }
+        if list.is_empty() {
+            return json!("*");
+        }
+        let ret = list.join(",");
+        json!(if more {
+            format!("{ret} + {} more...", rules.len() - 3)
+        } else {
+            ret
+        })
+    }
+
+    fn event_times(o: &Value) -> (String, String, i64) {
+        let first = match s(o, "/firstTimestamp") {
+            "" => ts_age(o, "/eventTime"),
+            _ => ts_age(o, "/firstTimestamp"),
+        };
+        let mut last = match s(o, "/lastTimestamp") {
+            "" => first.clone(),
+            _ => ts_age(o, "/lastTimestamp"),
+        };
+        let mut count = int(o, "/count");
+        if o.get("series").is_some_and(|v| !v.is_null()) {
+            last = ts_age(o, "/series/lastObservedTime");
+            count = int(o, "/series/count");
+        } else if count == 0 {
+            count = 1;
+        }
+        (first, last, count)
+    }
+
+    fn endpoints(o: &Value) -> Value {
+        let mut list: Vec<String> = Vec::new();
+        let mut total = 0usize;
+        let mut more = false;
+        for ss in arr(o, "/subsets") {
+            let ports = arr(ss, "/ports");
+            for a in arr(ss, "/addresses") {
+                let ip = a.get("ip").and_then(Value::as_str).unwrap_or("");
+                if ports.is_empty() {
+                    total += 1;
+                    if list.len() < 3 {
+                        list.push(ip.to_string());
+                    } else {
+                        more = true;
+                    }
+                }
+                for p in ports {
+                    total += 1;
+                    if list.len() < 3 {
+                        let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+                        list.push(format!("{ip}:{port}"));
+                    } else {
+                        more = true;
+                    }
+                }
+            }
+        }
+        let mut ret = list.join(",");
+        if more {
+            ret = format!("{ret} + {} more...", total - 3);
+        }
+        or_none(ret)
+    }
+
+    fn quota(o: &Value, limits: bool) -> Value {
+        let hard = o
+            .pointer("/spec/hard")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_else(Map::new);
+        let mut keys: Vec<&String> = hard.keys().collect();
+        keys.sort();
+        let parts: Vec<String> = keys
+            .into_iter()
+            .filter(|k| {
+                let p: Vec<&str> = k.split('.').collect();
+                (p.len() > 1 && p[0] == "limits") == limits
+            })
+            .map(|k| {
+                let esc = k.replace('~', "~0").replace('/', "~1");
+                format!(
+                    "{k}: {}/{}",
+                    quantity(o, &format!("/status/used/{esc}")),
+                    quantity(o, &format!("/status/hard/{esc}"))
+                )
+            })
+            .collect();
+        json!(parts.join(", "))
+    }
+
+    pub(super) fn columns(group: &str, plural: &str) -> Option<Vec<Col>> {
+        let mut cols = vec![name()];
+        match (group, plural) {
+            ("", "services") => {
+                cols.push(b("Type", "string", |o| {
+                    json!(
+                        o.pointer("/spec/type")
+                            .and_then(Value::as_str)
+                            .unwrap_or("ClusterIP")
+                    )
+                }));
+                cols.push(b("Cluster-IP", "string", |o| {
+                    or_none(s(o, "/spec/clusterIP").into())
+                }));
+                cols.push(b("External-IP", "string", |o| {
+                    json!(service_external_ip(o))
+                }));
+                cols.push(b("Port(s)", "string", |o| json!(service_ports(o))));
+                cols.push(age_col());
+                cols.push(wide(b("Selector", "string", |o| {
+                    or_none(labels(o.pointer("/spec/selector")))
+                })));
+            }
+            ("apps", "replicasets") => {
+                cols.push(b("Desired", "integer", |o| json!(int(o, "/spec/replicas"))));
+                cols.push(b("Current", "integer", |o| {
+                    json!(int(o, "/status/replicas"))
+                }));
+                cols.push(b("Ready", "integer", |o| {
+                    json!(int(o, "/status/readyReplicas"))
+                }));
+                cols.push(age_col());
+                workload_wide(
+                    &mut cols,
+                    |o| containers(o, "/spec/template/spec/containers").0,
+                    |o| containers(o, "/spec/template/spec/containers").1,
+                );
+                cols.push(wide(b("Selector", "string", |o| {
+                    json!(selector(o.pointer("/spec/selector")))
+                })));
+            }
+            ("apps", "statefulsets") => {
+                cols.push(b("Ready", "string", |o| {
+                    json!(format!(
+                        "{}/{}",
+                        int(o, "/status/readyReplicas"),
+                        o.pointer("/spec/replicas")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(1)
+                    ))
+                }));
+                cols.push(age_col());
+                workload_wide(
+                    &mut cols,
+                    |o| containers(o, "/spec/template/spec/containers").0,
+                    |o| containers(o, "/spec/template/spec/containers").1,
+                );
+            }
+            ("apps", "daemonsets") => {
+                cols.push(b("Desired", "integer", |o| {
+                    json!(int(o, "/status/desiredNumberScheduled"))
+                }));
+                cols.push(b("Current", "integer", |o| {
+                    json!(int(o, "/status/currentNumberScheduled"))
+                }));
+                cols.push(b("Ready", "integer", |o| {
+                    json!(int(o, "/status/numberReady"))
+                }));
+                cols.push(b("Up-to-date", "integer", |o| {
+                    json!(int(o, "/status/updatedNumberScheduled"))
+                }));
+                cols.push(b("Available", "integer", |o| {
+                    json!(int(o, "/status/numberAvailable"))
+                }));
+                cols.push(b("Node Selector", "string", |o| {
+                    or_none(labels(o.pointer("/spec/template/spec/nodeSelector")))
+                }));
+                cols.push(age_col());
+                workload_wide(
+                    &mut cols,
+                    |o| containers(o, "/spec/template/spec/containers").0,
+                    |o| containers(o, "/spec/template/spec/containers").1,
+                );
+                cols.push(wide(b("Selector", "string", |o| {
+                    or_none(selector(o.pointer("/spec/selector")))
+                })));
+            }
+            ("batch", "jobs") => {
+                cols.push(b("Status", "string", job_status));
+                cols.push(b("Completions", "string", job_completions));
+                cols.push(b("Duration", "string", job_duration));
+                cols.push(age_col());
+                workload_wide(
+                    &mut cols,
+                    |o| containers(o, "/spec/template/spec/containers").0,
+                    |o| containers(o, "/spec/template/spec/containers").1,
+                );
+                cols.push(wide(b("Selector", "string", |o| {
+                    or_none(selector(o.pointer("/spec/selector")))
+                })));
+            }
+            ("batch", "cronjobs") => {
+                cols.push(b("Schedule", "string", |o| json!(s(o, "/spec/schedule"))));
+                cols.push(b("Timezone", "string", |o| {
+                    or_none(s(o, "/spec/timeZone").into())
+                }));
+                cols.push(b("Suspend", "boolean", |o| {
+                    // Upstream defaults `suspend` to false.
+                    json!(match o.pointer("/spec/suspend").and_then(Value::as_bool) {
+                        Some(true) => "True",
+                        _ => "False",
+                    })
+                }));
+                cols.push(b("Active", "integer", |o| {
+                    json!(arr(o, "/status/active").len())
+                }));
+                cols.push(b("Last Schedule", "date", |o| {
+                    match s(o, "/status/lastScheduleTime") {
+                        "" => json!("<none>"),
+                        t => json!(age(t)),
+                    }
+                }));
+                cols.push(age_col());
+                workload_wide(
+                    &mut cols,
+                    |o| containers(o, "/spec/jobTemplate/spec/template/spec/containers").0,
+                    |o| containers(o, "/spec/jobTemplate/spec/template/spec/containers").1,
+                );
+                cols.push(wide(b("Selector", "string", |o| {
+                    or_none(selector(o.pointer("/spec/jobTemplate/spec/selector")))
+                })));
+            }
+            ("networking.k8s.io", "ingresses") => {
+                cols.push(b("Class", "string", |o| {
+                    or_none(s(o, "/spec/ingressClassName").into())
+                }));
+                cols.push(b("Hosts", "string", format_hosts));
+                cols.push(b("Address", "string", |o| {
+                    json!(lb_status(o, "/status/loadBalancer/ingress"))
+                }));
+                cols.push(b("Ports", "string", |o| {
+                    json!(if arr(o, "/spec/tls").is_empty() {
+                        "80"
+                    } else {
+                        "80, 443"
+                    })
+                }));
+                cols.push(age_col());
+            }
+            ("", "events") => {
+                return Some(vec![
+                    b("Last Seen", "string", |o| json!(event_times(o).1)),
+                    b("Type", "string", |o| json!(s(o, "/type"))),
+                    b("Reason", "string", |o| json!(s(o, "/reason"))),
+                    b("Object", "string", |o| {
+                        let kind = s(o, "/involvedObject/kind").to_lowercase();
+                        json!(match s(o, "/involvedObject/name") {
+                            "" => kind,
+                            n => format!("{kind}/{n}"),
+                        })
+                    }),
+                    wide(b("Subobject", "string", |o| {
+                        json!(s(o, "/involvedObject/fieldPath"))
+                    })),
+                    wide(b("Source", "string", |o| {
+                        let comp = match s(o, "/source/component") {
+                            "" => s(o, "/reportingComponent"),
+                            c => c,
+                        };
+                        let inst = match s(o, "/source/host") {
+                            "" => s(o, "/reportingInstance"),
+                            h => h,
+                        };
+                        json!(match (comp, inst) {
+                            ("", _) => String::new(),
+                            (c, "") => c.to_string(),
+                            (c, i) => format!("{c}, {i}"),
+                        })
+                    })),
+                    b("Message", "string", |o| json!(s(o, "/message").trim())),
+                    wide(b("First Seen", "string", |o| json!(event_times(o).0))),
+                    wide(b("Count", "string", |o| json!(event_times(o).2))),
+                    wide(col("Name", "string", Source::Name)),
+                ]);
+            }
+            ("", "persistentvolumeclaims") => {
+                cols.push(b("Status", "string", |o| {
+                    if o.pointer("/metadata/deletionTimestamp").is_some() {
+                        return json!("Terminating");
+                    }
+                    // Upstream defaults the phase to Pending.
+                    json!(match s(o, "/status/phase") {
+                        "" => "Pending",
+                        p => p,
+                    })
+                }));
+                cols.push(b("Volume", "string", |o| json!(s(o, "/spec/volumeName"))));
+                cols.push(b("Capacity", "string", |o| {
+                    json!(match s(o, "/spec/volumeName") {
+                        "" => String::new(),
+                        _ => s(o, "/status/capacity/storage").to_string(),
+                    })
+                }));
+                cols.push(b("Access Modes", "string", |o| {
+                    json!(match s(o, "/spec/volumeName") {
+                        "" => String::new(),
+                        _ => access_modes(o, "/status/accessModes"),
+                    })
+                }));
+                cols.push(b("StorageClass", "string", |o| {
+                    let ann = s(
+                        o,
+                        "/metadata/annotations/volume.beta.kubernetes.io~1storage-class",
+                    );
+                    json!(if ann.is_empty() {
+                        s(o, "/spec/storageClassName")
+                    } else {
+                        ann
+                    })
+                }));
+                cols.push(b("VolumeAttributesClass", "string", |o| {
+                    json!(match s(o, "/spec/volumeAttributesClassName") {
+                        "" => "<unset>",
+                        c => c,
+                    })
+                }));
+                cols.push(age_col());
+                cols.push(wide(b("VolumeMode", "string", |o| {
+                    // Upstream defaults the volume mode to Filesystem.
+                    json!(match s(o, "/spec/volumeMode") {
+                        "" => "Filesystem",
+                        m => m,
+                    })
+                })));
+            }
+            ("", "persistentvolumes") => {
+                cols.push(b("Capacity", "string", |o| {
+                    json!(s(o, "/spec/capacity/storage"))
+                }));
+                cols.push(b("Access Modes", "string", |o| {
+                    json!(access_modes(o, "/spec/accessModes"))
+                }));
+                cols.push(b("Reclaim Policy", "string", |o| {
+                    json!(match s(o, "/spec/persistentVolumeReclaimPolicy") {
+                        "" => "Retain",
+                        p => p,
+                    })
+                }));
+                cols.push(b("Status", "string", |o| {
+                    if o.pointer("/metadata/deletionTimestamp").is_some() {
+                        return json!("Terminating");
+                    }
+                    json!(match s(o, "/status/phase") {
+                        "" => "Pending",
+                        p => p,
+                    })
+                }));
+                cols.push(b("Claim", "string", |o| {
+                    json!(match s(o, "/spec/claimRef/name") {
+                        "" => String::new(),
+                        n => format!("{}/{n}", s(o, "/spec/claimRef/namespace")),
+                    })
+                }));
+                cols.push(b("StorageClass", "string", |o| {
+                    let ann = s(
+                        o,
+                        "/metadata/annotations/volume.beta.kubernetes.io~1storage-class",
+                    );
+                    json!(if ann.is_empty() {
+                        s(o, "/spec/storageClassName")
+                    } else {
+                        ann
+                    })
+                }));
+                cols.push(b("VolumeAttributesClass", "string", |o| {
+                    json!(match s(o, "/spec/volumeAttributesClassName") {
+                        "" => "<unset>",
+                        c => c,
+                    })
+                }));
+                cols.push(b("Reason", "string", |o| json!(s(o, "/status/reason"))));
+                cols.push(age_col());
+                cols.push(wide(b("VolumeMode", "string", |o| {
+                    json!(match s(o, "/spec/volumeMode") {
+                        "" => "Filesystem",
+                        m => m,
+                    })
+                })));
+            }
+            ("", "endpoints") => {
+                cols.push(b("Endpoints", "string", endpoints));
+                cols.push(age_col());
+            }
+            ("rbac.authorization.k8s.io", "roles" | "clusterroles") | ("", "limitranges") => {
+                cols.push(created_at());
+            }
+            ("networking.k8s.io", "networkpolicies") => {
+                cols.push(b("Pod-Selector", "string", |o| {
+                    or_none(selector(o.pointer("/spec/podSelector")))
+                }));
+                cols.push(age_col());
+            }
+            ("policy", "poddisruptionbudgets") => {
+                cols.push(b("Min Available", "string", |o| {
+                    int_or_na(o.pointer("/spec/minAvailable"))
+                }));
+                cols.push(b("Max Unavailable", "string", |o| {
+                    int_or_na(o.pointer("/spec/maxUnavailable"))
+                }));
+                cols.push(b("Allowed Disruptions", "integer", |o| {
+                    json!(int(o, "/status/disruptionsAllowed"))
+                }));
+                cols.push(age_col());
+            }
+            ("storage.k8s.io", "storageclasses") => {
+                cols[0] = b("Name", "string", |o| {
+                    let n = meta_str(o, "name");
+                    let def = [
+                        "storageclass.kubernetes.io~1is-default-class",
+                        "storageclass.beta.kubernetes.io~1is-default-class",
+                    ]
+                    .iter()
+                    .any(|a| s(o, &format!("/metadata/annotations/{a}")) == "true");
+                    json!(if def {
+                        format!("{n} (default)")
+                    } else {
+                        n.to_string()
+                    })
+                });
+                cols.push(b("Provisioner", "string", |o| json!(s(o, "/provisioner"))));
+                cols.push(b("ReclaimPolicy", "string", |o| {
+                    json!(match s(o, "/reclaimPolicy") {
+                        "" => "Delete",
+                        p => p,
+                    })
+                }));
+                cols.push(b("VolumeBindingMode", "string", |o| {
+                    json!(match s(o, "/volumeBindingMode") {
+                        "" => "Immediate",
+                        m => m,
+                    })
+                }));
+                cols.push(b("AllowVolumeExpansion", "string", |o| {
+                    json!(
+                        o.get("allowVolumeExpansion")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false)
+                    )
+                }));
+                cols.push(age_col());
+            }
+            ("", "resourcequotas") => {
+                cols.push(age_col());
+                cols.push(b("Request", "string", |o| quota(o, false)));
+                cols.push(b("Limit", "string", |o| quota(o, true)));
+            }
+            _ => return None,
+        }
+        Some(cols)
+    }
 }

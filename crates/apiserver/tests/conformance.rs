@@ -20,5 +20,7 @@ mod kubectl_crud;
 mod python;
 #[path = "conformance/ssa.rs"]
 mod ssa;
+#[path = "conformance/tables.rs"]
+mod tables;
 #[path = "conformance/watch.rs"]
 mod watch;
