@@ -95,6 +95,9 @@ fn builtin_columns(ri: &ResourceInfo) -> Vec<Col> {
                         .unwrap_or(0)
                 )
             }));
+            cols.push(col("Age", "date", Source::Age));
+            kinds::template_wide(&mut cols, true);
+            return cols;
         }
         ("", "pods") => {
             cols.push(b("Ready", "string", |o| {
@@ -342,13 +345,25 @@ mod kinds {
         (json!(get("name")), json!(get("image")))
     }
 
-    /// Wide Containers and Images columns of a workload.
-    fn workload_wide(cols: &mut Vec<Col>, names: fn(&Value) -> Value, images: fn(&Value) -> Value) {
-        cols.push(wide(b("Containers", "string", names)));
-        cols.push(wide(b("Images", "string", images)));
+    const CRONJOB_TEMPLATE: &str = "/spec/jobTemplate/spec/template/spec/containers";
+    const TEMPLATE: &str = "/spec/template/spec/containers";
+
+    /// The wide Containers and Images columns of a workload with a pod template, plus Selector
+    /// (`metav1.FormatLabelSelector`) when `with_selector`.
+    pub(super) fn template_wide(cols: &mut Vec<Col>, with_selector: bool) {
+        cols.push(wide(b("Containers", "string", |o| {
+            containers(o, TEMPLATE).0
+        })));
+        cols.push(wide(b("Images", "string", |o| containers(o, TEMPLATE).1)));
+        if with_selector {
+            cols.push(wide(b("Selector", "string", |o| {
+                or_none(selector(o.pointer("/spec/selector")))
+            })));
+        }
     }
 
     fn lb_status(o: &Value, ptr: &str) -> String {
+        let mut seen = std::collections::HashSet::new();
         arr(o, ptr)
             .iter()
             .filter_map(|i| {
@@ -362,6 +377,7 @@ mod kinds {
                     None
                 }
             })
+            .filter(|a| seen.insert(a.clone()))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -488,8 +504,6 @@ mod kinds {
             "Suspended"
         } else if job_has(o, "FailureTarget") {
             "FailureTarget"
-        } else if job_has(o, "SuccessCriteriaMet") {
-            "SuccessCriteriaMet"
         } else {
             "Running"
         };
@@ -596,7 +610,7 @@ mod kinds {
 
     fn quota(o: &Value, limits: bool) -> Value {
         let hard = o
-            .pointer("/spec/hard")
+            .pointer("/status/hard")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_else(Map::new);
@@ -620,6 +634,107 @@ mod kinds {
         json!(parts.join(", "))
     }
 
+    fn unknown(v: &str) -> Value {
+        json!(if v.is_empty() { "<unknown>" } else { v })
+    }
+
+    fn node_address(o: &Value, ty: &str) -> Value {
+        json!(
+            arr(o, "/status/addresses")
+                .iter()
+                .find(|a| a["type"] == json!(ty))
+                .and_then(|a| a["address"].as_str())
+                .unwrap_or("<none>")
+        )
+    }
+
+    /// One HPA metric as `current/target`, following kubectl's formatting per source type.
+    fn hpa_metric(spec: &Value, status: Option<&Value>) -> String {
+        let q = |v: &Value| match v {
+            Value::String(x) => x.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => "0".into(),
+        };
+        let ty = spec["type"].as_str().unwrap_or("");
+        let key = match ty {
+            "External" => "external",
+            "Pods" => "pods",
+            "Object" => "object",
+            "Resource" => "resource",
+            "ContainerResource" => "containerResource",
+            _ => return "<unknown type>".into(),
+        };
+        let sp = &spec[key];
+        let st = status.map(|s| &s[key]).filter(|v| v.is_object());
+        let target = &sp["target"];
+        let current = &st.map(|s| &s["current"]).cloned().unwrap_or(Value::Null);
+        match ty {
+            "External" | "Object" => {
+                if !target["averageValue"].is_null() {
+                    let cur = match &current["averageValue"] {
+                        Value::Null => "<unknown>".into(),
+                        v => q(v),
+                    };
+                    format!("{cur}/{} (avg)", q(&target["averageValue"]))
+                } else {
+                    let cur = if st.is_some() {
+                        q(&current["value"])
+                    } else {
+                        "<unknown>".into()
+                    };
+                    format!("{cur}/{}", q(&target["value"]))
+                }
+            }
+            "Pods" => {
+                let cur = if st.is_some() {
+                    q(&current["averageValue"])
+                } else {
+                    "<unknown>".into()
+                };
+                format!("{cur}/{}", q(&target["averageValue"]))
+            }
+            _ => {
+                let name = sp["name"].as_str().unwrap_or("");
+                if !target["averageValue"].is_null() {
+                    let cur = if st.is_some() {
+                        q(&current["averageValue"])
+                    } else {
+                        "<unknown>".into()
+                    };
+                    format!("{name}: {cur}/{}", q(&target["averageValue"]))
+                } else {
+                    let cur = match current["averageUtilization"].as_i64() {
+                        Some(u) => format!("{u}%"),
+                        None => "<unknown>".into(),
+                    };
+                    let tgt = match target["averageUtilization"].as_i64() {
+                        Some(u) => format!("{u}%"),
+                        None => "<auto>".into(),
+                    };
+                    format!("{name}: {cur}/{tgt}")
+                }
+            }
+        }
+    }
+
+    fn hpa_metrics(o: &Value) -> Value {
+        let specs = arr(o, "/spec/metrics");
+        if specs.is_empty() {
+            return json!("<none>");
+        }
+        let statuses = arr(o, "/status/currentMetrics");
+        let list: Vec<String> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, sp)| hpa_metric(sp, statuses.get(i)))
+            .collect();
+        json!(if list.len() > 2 {
+            format!("{} + {} more...", list[..2].join(", "), list.len() - 2)
+        } else {
+            list.join(", ")
+        })
+    }
+
     pub(super) fn columns(group: &str, plural: &str) -> Option<Vec<Col>> {
         let mut cols = vec![name()];
         match (group, plural) {
@@ -632,7 +747,10 @@ mod kinds {
                     )
                 }));
                 cols.push(b("Cluster-IP", "string", |o| {
-                    or_none(s(o, "/spec/clusterIP").into())
+                    or_none(match s(o, "/spec/clusterIPs/0") {
+                        "" => s(o, "/spec/clusterIP").into(),
+                        ip => ip.into(),
+                    })
                 }));
                 cols.push(b("External-IP", "string", |o| {
                     json!(service_external_ip(o))
@@ -652,14 +770,7 @@ mod kinds {
                     json!(int(o, "/status/readyReplicas"))
                 }));
                 cols.push(age_col());
-                workload_wide(
-                    &mut cols,
-                    |o| containers(o, "/spec/template/spec/containers").0,
-                    |o| containers(o, "/spec/template/spec/containers").1,
-                );
-                cols.push(wide(b("Selector", "string", |o| {
-                    json!(selector(o.pointer("/spec/selector")))
-                })));
+                template_wide(&mut cols, true);
             }
             ("apps", "statefulsets") => {
                 cols.push(b("Ready", "string", |o| {
@@ -672,11 +783,7 @@ mod kinds {
                     ))
                 }));
                 cols.push(age_col());
-                workload_wide(
-                    &mut cols,
-                    |o| containers(o, "/spec/template/spec/containers").0,
-                    |o| containers(o, "/spec/template/spec/containers").1,
-                );
+                template_wide(&mut cols, false);
             }
             ("apps", "daemonsets") => {
                 cols.push(b("Desired", "integer", |o| {
@@ -698,28 +805,14 @@ mod kinds {
                     or_none(labels(o.pointer("/spec/template/spec/nodeSelector")))
                 }));
                 cols.push(age_col());
-                workload_wide(
-                    &mut cols,
-                    |o| containers(o, "/spec/template/spec/containers").0,
-                    |o| containers(o, "/spec/template/spec/containers").1,
-                );
-                cols.push(wide(b("Selector", "string", |o| {
-                    or_none(selector(o.pointer("/spec/selector")))
-                })));
+                template_wide(&mut cols, true);
             }
             ("batch", "jobs") => {
                 cols.push(b("Status", "string", job_status));
                 cols.push(b("Completions", "string", job_completions));
                 cols.push(b("Duration", "string", job_duration));
                 cols.push(age_col());
-                workload_wide(
-                    &mut cols,
-                    |o| containers(o, "/spec/template/spec/containers").0,
-                    |o| containers(o, "/spec/template/spec/containers").1,
-                );
-                cols.push(wide(b("Selector", "string", |o| {
-                    or_none(selector(o.pointer("/spec/selector")))
-                })));
+                template_wide(&mut cols, true);
             }
             ("batch", "cronjobs") => {
                 cols.push(b("Schedule", "string", |o| json!(s(o, "/spec/schedule"))));
@@ -743,11 +836,12 @@ mod kinds {
                     }
                 }));
                 cols.push(age_col());
-                workload_wide(
-                    &mut cols,
-                    |o| containers(o, "/spec/jobTemplate/spec/template/spec/containers").0,
-                    |o| containers(o, "/spec/jobTemplate/spec/template/spec/containers").1,
-                );
+                cols.push(wide(b("Containers", "string", |o| {
+                    containers(o, CRONJOB_TEMPLATE).0
+                })));
+                cols.push(wide(b("Images", "string", |o| {
+                    containers(o, CRONJOB_TEMPLATE).1
+                })));
                 cols.push(wide(b("Selector", "string", |o| {
                     or_none(selector(o.pointer("/spec/jobTemplate/spec/selector")))
                 })));
@@ -793,10 +887,9 @@ mod kinds {
                             "" => s(o, "/reportingInstance"),
                             h => h,
                         };
-                        json!(match (comp, inst) {
-                            ("", _) => String::new(),
-                            (c, "") => c.to_string(),
-                            (c, i) => format!("{c}, {i}"),
+                        json!(match inst {
+                            "" => comp.to_string(),
+                            i => format!("{comp}, {i}"),
                         })
                     })),
                     b("Message", "string", |o| json!(s(o, "/message").trim())),
@@ -975,6 +1068,103 @@ mod kinds {
                 cols.push(age_col());
                 cols.push(b("Request", "string", |o| quota(o, false)));
                 cols.push(b("Limit", "string", |o| quota(o, true)));
+            }
+            ("", "nodes") => {
+                cols.push(b("Status", "string", |o| {
+                    let ready = arr(o, "/status/conditions")
+                        .iter()
+                        .rev()
+                        .find(|c| c["type"] == json!("Ready"));
+                    let mut st = vec![match ready {
+                        Some(c) if c["status"] == json!("True") => "Ready",
+                        Some(_) => "NotReady",
+                        None => "Unknown",
+                    }];
+                    if o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+                        st.push("SchedulingDisabled");
+                    }
+                    json!(st.join(","))
+                }));
+                cols.push(b("Roles", "string", |o| {
+                    let mut roles: Vec<String> = Vec::new();
+                    if let Some(Value::Object(m)) = o.pointer("/metadata/labels") {
+                        for (k, v) in m {
+                            let v = v.as_str().unwrap_or("");
+                            let role = match k.strip_prefix("node-role.kubernetes.io/") {
+                                Some(r) => r,
+                                None if k == "kubernetes.io/role" => v,
+                                None => "",
+                            };
+                            if !role.is_empty() && !roles.iter().any(|r| r == role) {
+                                roles.push(role.to_string());
+                            }
+                        }
+                    }
+                    roles.sort();
+                    or_none(roles.join(","))
+                }));
+                cols.push(age_col());
+                cols.push(b("Version", "string", |o| {
+                    json!(s(o, "/status/nodeInfo/kubeletVersion"))
+                }));
+                cols.push(wide(b("Internal-IP", "string", |o| {
+                    node_address(o, "InternalIP")
+                })));
+                cols.push(wide(b("External-IP", "string", |o| {
+                    node_address(o, "ExternalIP")
+                })));
+                cols.push(wide(b("OS-Image", "string", |o| {
+                    unknown(s(o, "/status/nodeInfo/osImage"))
+                })));
+                cols.push(wide(b("Kernel-Version", "string", |o| {
+                    unknown(s(o, "/status/nodeInfo/kernelVersion"))
+                })));
+                cols.push(wide(b("Container-Runtime", "string", |o| {
+                    unknown(s(o, "/status/nodeInfo/containerRuntimeVersion"))
+                })));
+            }
+            ("autoscaling", "horizontalpodautoscalers") => {
+                cols.push(b("Reference", "string", |o| {
+                    json!(format!(
+                        "{}/{}",
+                        s(o, "/spec/scaleTargetRef/kind"),
+                        s(o, "/spec/scaleTargetRef/name")
+                    ))
+                }));
+                cols.push(b("Targets", "string", hpa_metrics));
+                cols.push(b("MinPods", "string", |o| {
+                    json!(
+                        match o.pointer("/spec/minReplicas").and_then(Value::as_i64) {
+                            Some(n) => n.to_string(),
+                            None => "<unset>".into(),
+                        }
+                    )
+                }));
+                cols.push(b("MaxPods", "string", |o| {
+                    json!(int(o, "/spec/maxReplicas"))
+                }));
+                cols.push(b("Replicas", "string", |o| {
+                    json!(int(o, "/status/currentReplicas"))
+                }));
+                cols.push(age_col());
+            }
+            ("scheduling.k8s.io", "priorityclasses") => {
+                cols.push(b("Value", "integer", |o| json!(int(o, "/value"))));
+                cols.push(b("Global-Default", "boolean", |o| {
+                    json!(
+                        o.get("globalDefault")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false)
+                    )
+                }));
+                cols.push(age_col());
+                cols.push(b("PreemptionPolicy", "string", |o| {
+                    // Upstream defaults the policy to PreemptLowerPriority.
+                    json!(match s(o, "/preemptionPolicy") {
+                        "" => "PreemptLowerPriority",
+                        p => p,
+                    })
+                }));
             }
             _ => return None,
         }

@@ -268,6 +268,131 @@ fn workloads() {
 }
 
 #[test]
+fn deployments_wide() {
+    let env = shared();
+    let ns = env.namespace("tbl-dep");
+    let t = template("d");
+    apply(
+        env,
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: dep, namespace: {ns}}}\nspec:\n  replicas: 2\n{t}"
+        ),
+    );
+    check(
+        env,
+        &["get", "deploy", "-n", &ns],
+        0,
+        "dep",
+        &["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        &["dep", "0/2", "0", "0", "*"],
+    );
+    check(
+        env,
+        &["get", "deploy", "-n", &ns, "-o", "wide"],
+        0,
+        "dep",
+        &[
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR",
+        ],
+        &[
+            "dep",
+            "0/2",
+            "0",
+            "0",
+            "*",
+            "c,side",
+            "nginx,busybox",
+            "app=d",
+        ],
+    );
+}
+
+#[test]
+fn nodes_hpas_and_priority_classes() {
+    let env = shared();
+    let ns = env.namespace("tbl-node");
+    let node = crate::common::unique("node");
+    let pc = crate::common::unique("pc");
+    apply(
+        env,
+        &format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {node}\n  labels: {{node-role.kubernetes.io/control-plane: '', kubernetes.io/role: worker}}\nspec: {{unschedulable: true}}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: hpa, namespace: {ns}}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 2\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 80}}}}\n  - type: Resource\n    resource: {{name: memory, target: {{type: AverageValue, averageValue: 100Mi}}}}\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: {pc}}}\nvalue: 1000\n"
+        ),
+    );
+    check(
+        env,
+        &["get", "node", &node, "-o", "wide"],
+        0,
+        &node,
+        &[
+            "NAME",
+            "STATUS",
+            "ROLES",
+            "AGE",
+            "VERSION",
+            "INTERNAL-IP",
+            "EXTERNAL-IP",
+            "OS-IMAGE",
+            "KERNEL-VERSION",
+            "CONTAINER-RUNTIME",
+        ],
+        &[
+            &node,
+            "Unknown,SchedulingDisabled",
+            "control-plane,worker",
+            "*",
+            "",
+            "<none>",
+            "<none>",
+            "<unknown>",
+            "<unknown>",
+            "<unknown>",
+        ],
+    );
+    env.kubectl(&["delete", "node", &node]).ok();
+    check(
+        env,
+        &["get", "hpa", "-n", &ns],
+        0,
+        "hpa",
+        &[
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE",
+        ],
+        &[
+            "hpa",
+            "Deployment/web",
+            "cpu: <unknown>/80%, memory: <unknown>/100Mi",
+            "2",
+            "5",
+            "0",
+            "*",
+        ],
+    );
+    check(
+        env,
+        &["get", "pc", &pc],
+        0,
+        &pc,
+        &["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+        &[&pc, "1000", "false", "*", "PreemptLowerPriority"],
+    );
+    env.kubectl(&["delete", "pc", &pc]).ok();
+}
+
+#[test]
 fn jobs_and_cronjobs() {
     let env = shared();
     let ns = env.namespace("tbl-batch");
@@ -570,6 +695,19 @@ fn policy_and_misc() {
         ],
         &["pdb", "50%", "N/A", "0", "*"],
     );
+    // Columns come from status.hard/used (the quota controller's job upstream).
+    env.kubectl(&[
+        "patch",
+        "quota",
+        "q",
+        "-n",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"hard":{"pods":"10","requests.cpu":"2","limits.memory":"4Gi"},"used":{"pods":"1","requests.cpu":"500m"}}}"#,
+    ])
+    .ok();
     check(
         env,
         &["get", "quota", "-n", &ns],
@@ -579,8 +717,8 @@ fn policy_and_misc() {
         &[
             "q",
             "*",
-            "pods: 0/0, requests.cpu: 0/0",
-            "limits.memory: 0/0",
+            "pods: 1/10, requests.cpu: 500m/2",
+            "limits.memory: 0/4Gi",
         ],
     );
 }
