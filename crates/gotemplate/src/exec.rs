@@ -227,7 +227,7 @@ impl<'t> Exec<'t> {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let s = print_value(&v);
+                    let s = print_value(&v, ends_in_field(pipe));
                     self.write(&s)?;
                 }
             }
@@ -926,10 +926,23 @@ pub(crate) fn truth_of(v: &V) -> bool {
     }
 }
 
-/// How an action prints its value (`printableValue` + `fmt.Fprint`).
-fn print_value(v: &V) -> String {
+/// Whether a pipeline's value is (approximately) addressable in Go: its last command is a
+/// bare field, variable, chain or dot rather than a function call, whose results are copies.
+fn ends_in_field(pipe: &Pipe) -> bool {
+    pipe.cmds.last().is_some_and(|c| {
+        matches!(
+            c.args.as_slice(),
+            [Arg::Field { .. } | Arg::Variable { .. } | Arg::Chain { .. } | Arg::Dot { .. }]
+        )
+    })
+}
+
+/// How an action prints its value (`printableValue` + `fmt.Fprint`); `addressable` selects
+/// [`Object::action_display`](crate::value::Object::action_display) for host objects.
+fn print_value(v: &V, addressable: bool) -> String {
     match v {
         V::Invalid => "<no value>".to_string(),
+        V::Val(Value::Object(o)) | V::Iface(Value::Object(o)) if addressable => o.action_display(),
         V::Val(x) | V::Iface(x) => crate::gofmt::sprint(std::slice::from_ref(x)),
     }
 }

@@ -80,6 +80,13 @@ pub trait Object: Send + Sync {
             None => format!("{{{}}}", self.type_name()),
         }
     }
+    /// How an action such as `{{ .Capabilities.KubeVersion }}` prints the object when it was
+    /// reached as a field (or held by a variable or dot). Go's `printableValue` takes the
+    /// address of such an addressable value, so a `String()` method with a pointer receiver
+    /// applies there; a function argument is a copy and prints as [`Object::display`].
+    fn action_display(&self) -> String {
+        self.display()
+    }
     /// For Go named slice or map types (Helm's `chartutil.VersionSet`, `engine.files`): the
     /// underlying list or map. `len`, `index`, `slice`, `range`, printing, truthiness and
     /// sprig's list functions then treat the object like that collection.

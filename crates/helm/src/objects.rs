@@ -143,6 +143,10 @@ impl Object for KubeVersion {
             _ => None,
         }
     }
+    /// `String()` has a pointer receiver: only a directly printed field uses it.
+    fn action_display(&self) -> String {
+        self.normalized.clone()
+    }
     fn display(&self) -> String {
         format!(
             "{{{} {} {} {}}}",
@@ -516,5 +520,35 @@ mod tests {
         let k = KubeVersion::parse("v1.30.2-gke.1").unwrap();
         assert_eq!(k.normalized, "v1.30.2");
         assert!(KubeVersion::parse("abc").is_err());
+    }
+
+    #[test]
+    fn kube_version_prints_string_only_when_printed_directly() {
+        let caps = Capabilities {
+            kube_version: KubeVersion::parse("v1.30.2-gke.1").unwrap(),
+            ..Default::default()
+        };
+        let mut m = Map::new();
+        m.insert("Capabilities".into(), Value::Object(Arc::new(caps)));
+        let data = Value::map(m);
+        let mut set = gotemplate::TemplateSet::new();
+        set.add_functions(gotemplate::helm_functions());
+        let text = concat!(
+            "{{ .Capabilities.KubeVersion }}|",
+            "{{ $k := .Capabilities.KubeVersion }}{{ $k }}|",
+            "{{ with .Capabilities.KubeVersion }}{{ . }}{{ end }}|",
+            "{{ print .Capabilities.KubeVersion }}|",
+            "{{ .Capabilities.KubeVersion | quote }}|",
+            "{{ .Capabilities.HelmVersion.Version }}",
+        );
+        set.parse("t", text).unwrap();
+        let out = set
+            .execute("t", &data, &gotemplate::RenderContext::new())
+            .unwrap();
+        let s = "{v1.30.2-gke.1 v1.30.2 1 30}";
+        assert_eq!(
+            out,
+            format!("v1.30.2|v1.30.2|v1.30.2|{s}|\"{s}\"|{HELM_VERSION}")
+        );
     }
 }
