@@ -44,6 +44,17 @@ const GC_FAILED: &str = "GarbageCollectionFailed";
 /// Event reason of a new artifact.
 const NEW_ARTIFACT: &str = "NewArtifact";
 
+/// `SourceVerified` reason: the Secret of public keys is missing or holds no usable key.
+const VERIFICATION_ERROR: &str = "VerificationError";
+/// `SourceVerified` reason: the verification mode does not fit the reference.
+const INVALID_VERIFICATION_MODE: &str = "InvalidVerificationMode";
+/// `SourceVerified` reason: the commit or tag to verify carries no signature.
+const INVALID_GIT_OBJECT: &str = "InvalidGitObject";
+/// `SourceVerified` reason: no trusted key verifies the commit signature.
+const INVALID_COMMIT_SIGNATURE: &str = "InvalidCommitSignature";
+/// `SourceVerified` reason: no trusted key verifies the tag signature.
+const INVALID_TAG_SIGNATURE: &str = "InvalidTagSignature";
+
 /// Abnormal-true conditions in the order they explain a failed `Ready` (Flux's summary order).
 const NEGATIVE: &[&str] = &[
     ct::STORAGE_OPERATION_FAILED,
@@ -338,26 +349,6 @@ impl Reconciler {
     ) -> Result<Fetched, ReconcileError> {
         let generation = obj.metadata.generation;
         self.reconcile_storage(status, generation).await?;
-        // Fail closed: signature verification is not implemented yet, and an artifact built
-        // from an unverified commit must never look verified.
-        if let Some(verify) = &obj.spec.verify {
-            let mode = verify.mode.clone().unwrap_or_else(|| "HEAD".into());
-            let message = format!(
-                "verification of Git signatures (spec.verify, mode {mode}) is not supported by this version of the source controller"
-            );
-            conditions::mark_false(
-                &mut status.conditions,
-                ct::SOURCE_VERIFIED,
-                reason::FAILED,
-                &message,
-                generation,
-            );
-            return Err(ReconcileError::terminal(
-                reason::VERIFICATION_FAILED,
-                message,
-            ));
-        }
-        conditions::delete(&mut status.conditions, ct::SOURCE_VERIFIED);
         let workdir = tempfile::Builder::new()
             .prefix("gitrepository-")
             .tempdir()
@@ -544,8 +535,10 @@ impl Reconciler {
             && status.observed_ignore == obj.spec.ignore
             && status.observed_sparse_checkout == obj.spec.sparse_checkout
             && status.observed_recurse_submodules.unwrap_or(false)
-                == obj.spec.recurse_submodules.unwrap_or(false);
+                == obj.spec.recurse_submodules.unwrap_or(false)
+            && !requires_verification(obj, status);
         let mut commit = None;
+        let mut checked_out = None;
         if let Some(current) = status.artifact.as_ref().filter(|_| settings_unchanged) {
             match ::source::git::resolve(&opts).await {
                 Ok(r) if r.revision == current.revision => {
@@ -570,16 +563,32 @@ impl Reconciler {
                     let subject = git::subject(dir)
                         .await
                         .unwrap_or_else(|| r.revision.clone());
-                    git::Commit {
-                        revision: r.revision,
-                        hash: r.commit,
+                    let c = git::Commit {
+                        revision: r.revision.clone(),
+                        hash: r.commit.clone(),
                         subject,
-                    }
+                    };
+                    checked_out = Some(r);
+                    c
                 }
                 Err(e) => return Err(git_failed(status, &e)),
             },
         };
         conditions::delete(&mut status.conditions, ct::FETCH_FAILED);
+        // Verification comes after the checkout and before anything is packaged; a no-op clone
+        // was only taken when the stored revision is already verified in the current mode.
+        match (&obj.spec.verify, &checked_out) {
+            (None, _) => {
+                status.source_verification_mode = None;
+                conditions::delete(&mut status.conditions, ct::SOURCE_VERIFIED);
+            }
+            (Some(_), Some(r)) => {
+                self.reconcile_verify(obj, status, redactor, dir, r, &opts.reference)
+                    .await?;
+            }
+            // No-op clone: the stored revision was verified for this generation and mode.
+            (Some(_), None) => {}
+        }
         if status.artifact.as_ref().map(|a| a.revision.as_str()) != Some(commit.revision.as_str()) {
             let message = format!("new upstream revision '{}'", commit.revision);
             if status.artifact.is_some() {
@@ -600,6 +609,122 @@ impl Reconciler {
             );
         }
         Ok(commit)
+    }
+
+    /// Verify step (`spec.verify`): check the signatures of the checked-out commit and/or tag
+    /// against the public keys of `spec.verify.secretRef`; `SourceVerified` tells the outcome.
+    async fn reconcile_verify(
+        &self,
+        obj: &GitRepository,
+        status: &mut GitRepositoryStatus,
+        redactor: &mut Redactor,
+        dir: &Path,
+        checkout: &::source::git::CheckoutResult,
+        reference: &::source::git::GitRef,
+    ) -> Result<(), ReconcileError> {
+        use ::source::verify::{Keyring, VerifyError, VerifyMode, verify_checkout};
+        let Some(verify) = &obj.spec.verify else {
+            return Ok(());
+        };
+        let generation = obj.metadata.generation;
+        let fail =
+            |status: &mut GitRepositoryStatus, condition_reason: &str, err: ReconcileError| {
+                conditions::mark_false(
+                    &mut status.conditions,
+                    ct::SOURCE_VERIFIED,
+                    condition_reason,
+                    &err.message,
+                    generation,
+                );
+                err
+            };
+        let mode = match VerifyMode::parse(verify.mode.as_deref()) {
+            Ok(m) => m,
+            Err(e) => {
+                let err = ReconcileError::terminal(reason::VERIFICATION_FAILED, e.to_string());
+                return Err(fail(status, INVALID_VERIFICATION_MODE, err));
+            }
+        };
+        let namespace = obj.namespace().unwrap_or_default();
+        let secret = &verify.secret_ref.name;
+        let data = match self.secret_data(&namespace, secret, redactor).await {
+            Ok(d) => d,
+            Err(msg) => {
+                let err = ReconcileError::transient(
+                    reason::VERIFICATION_FAILED,
+                    format!("PGP public keys secret error: {msg}"),
+                );
+                return Err(fail(status, VERIFICATION_ERROR, err));
+            }
+        };
+        let keyring = match Keyring::from_secret_data(&format!("{namespace}/{secret}"), &data) {
+            Ok(k) => k,
+            Err(e) => {
+                let err = ReconcileError::transient(
+                    reason::VERIFICATION_FAILED,
+                    format!("PGP public keys secret error: {e}"),
+                );
+                return Err(fail(status, VERIFICATION_ERROR, err));
+            }
+        };
+        let verified = match verify_checkout(dir, checkout, reference, mode, &keyring).await {
+            Ok(v) => v,
+            Err(e) => {
+                let (condition_reason, terminal, message) = match &e {
+                    VerifyError::NotATag(_) => (
+                        INVALID_VERIFICATION_MODE,
+                        true,
+                        "cannot verify tag object's signature if a tag reference is not specified"
+                            .to_string(),
+                    ),
+                    VerifyError::Unsigned { object } => (
+                        INVALID_GIT_OBJECT,
+                        false,
+                        format!("cannot verify signature of {object} since it is not signed"),
+                    ),
+                    VerifyError::Invalid { object, .. } if object.starts_with("tag ") => (
+                        INVALID_TAG_SIGNATURE,
+                        false,
+                        format!("signature verification failed: {e}"),
+                    ),
+                    VerifyError::Invalid { .. } => (
+                        INVALID_COMMIT_SIGNATURE,
+                        false,
+                        format!("signature verification failed: {e}"),
+                    ),
+                    _ => (
+                        VERIFICATION_ERROR,
+                        false,
+                        format!("signature verification failed: {e}"),
+                    ),
+                };
+                let message = redactor.apply(&message);
+                let err = if terminal {
+                    ReconcileError::terminal(reason::VERIFICATION_FAILED, message)
+                } else {
+                    ReconcileError::transient(reason::VERIFICATION_FAILED, message)
+                };
+                return Err(fail(status, condition_reason, err));
+            }
+        };
+        let mut message = String::from("verified signature of");
+        for v in &verified {
+            message.push_str(&format!(
+                "\n\t- {} with key '{}'",
+                v.object,
+                key_id(&v.key_fingerprint)
+            ));
+        }
+        status.source_verification_mode = Some(mode_name(mode).to_string());
+        conditions::mark_true(
+            &mut status.conditions,
+            ct::SOURCE_VERIFIED,
+            reason::SUCCEEDED,
+            &message,
+            generation,
+        );
+        debug!("{message}");
+        Ok(())
     }
 
     /// Reads a Secret of the object's namespace; every value is remembered by `redactor`. The
@@ -811,6 +936,41 @@ fn storage_failed(
     err
 }
 
+/// True when `spec.verify` asks for a verification the stored artifact has not passed for the
+/// current generation and mode; then the no-op clone is not taken and the checkout is verified.
+/// Any spec change (another key Secret, another mode) thus re-verifies.
+fn requires_verification(obj: &GitRepository, status: &GitRepositoryStatus) -> bool {
+    let Some(verify) = &obj.spec.verify else {
+        return false;
+    };
+    let Ok(mode) = ::source::verify::VerifyMode::parse(verify.mode.as_deref()) else {
+        return true;
+    };
+    let verified = conditions::find(&status.conditions, ct::SOURCE_VERIFIED)
+        .is_some_and(|c| c.status == "True" && c.observed_generation == obj.metadata.generation);
+    !verified || status.source_verification_mode.as_deref() != Some(mode_name(mode))
+}
+
+/// The CRD spelling of a mode, legacy `head` normalised to `HEAD` (`status.sourceVerificationMode`).
+fn mode_name(mode: ::source::verify::VerifyMode) -> &'static str {
+    use ::source::verify::VerifyMode;
+    match mode {
+        VerifyMode::Head => "HEAD",
+        VerifyMode::Tag => "Tag",
+        VerifyMode::TagAndHead => "TagAndHEAD",
+    }
+}
+
+/// The 64-bit key ID of a v4 fingerprint (its last 16 hex digits), as GnuPG prints it.
+fn key_id(fingerprint: &str) -> &str {
+    let n = fingerprint.len();
+    if n > 16 && fingerprint.is_char_boundary(n - 16) {
+        &fingerprint[n - 16..]
+    } else {
+        fingerprint
+    }
+}
+
 fn same_digests(a: &[Artifact], b: &[Artifact]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.digest == y.digest)
 }
@@ -967,6 +1127,43 @@ mod git {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_observations() {
+        assert_eq!(
+            key_id("0123456789ABCDEF0123456789ABCDEF01234567"),
+            "89ABCDEF01234567"
+        );
+        assert_eq!(key_id("ABCD"), "ABCD");
+        use ::source::verify::VerifyMode;
+        assert_eq!(mode_name(VerifyMode::parse(Some("head")).unwrap()), "HEAD");
+        assert_eq!(mode_name(VerifyMode::TagAndHead), "TagAndHEAD");
+
+        let mut obj = GitRepository::new("r", Default::default());
+        obj.metadata.generation = Some(2);
+        let mut status = GitRepositoryStatus::default();
+        assert!(!requires_verification(&obj, &status));
+        obj.spec.verify = Some(api::source::GitRepositoryVerification {
+            mode: Some("head".into()),
+            secret_ref: api::meta::LocalObjectReference { name: "k".into() },
+        });
+        assert!(requires_verification(&obj, &status));
+        conditions::mark_true(
+            &mut status.conditions,
+            ct::SOURCE_VERIFIED,
+            "Succeeded",
+            "ok",
+            Some(2),
+        );
+        status.source_verification_mode = Some("HEAD".into());
+        assert!(!requires_verification(&obj, &status));
+        // Another mode or another generation verifies again.
+        obj.spec.verify.as_mut().unwrap().mode = Some("TagAndHEAD".into());
+        assert!(requires_verification(&obj, &status));
+        obj.spec.verify.as_mut().unwrap().mode = None;
+        obj.metadata.generation = Some(3);
+        assert!(requires_verification(&obj, &status));
+    }
 
     #[test]
     fn include_paths_stay_inside() {

@@ -1,5 +1,6 @@
 //! GitRepository reconciler scenarios: ready with revision and digest, new commits, unchanged
-//! revisions, failures with Flux's reasons, credentials, suspend, deletion and includes.
+//! revisions, failures with Flux's reasons, credentials, suspend, deletion, includes and
+//! OpenPGP signature verification (`spec.verify`) of commits and tags signed by real `gpg`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -507,7 +508,7 @@ async fn failures_report_flux_reasons() -> Result<()> {
     assert_eq!(folded.0.reason.as_deref(), Some("GitOperationFailed"));
     assert!(folded.0.last_timestamp >= folded.0.first_timestamp);
 
-    // spec.verify is refused, not ignored: no artifact from an unverified commit.
+    // spec.verify without its key Secret: not verified, no artifact, retried (not stalled).
     let mut s = spec(&git.url("exists"), "main");
     s.verify = Some(api::source::GitRepositoryVerification {
         mode: Some("HEAD".into()),
@@ -519,8 +520,12 @@ async fn failures_report_flux_reasons() -> Result<()> {
     let obj = w.wait_ready("verify", "False").await?;
     let sv = cond(&obj, "SourceVerified").context("SourceVerified")?;
     assert_eq!(sv.status, "False");
+    assert!(
+        sv.message.contains("PGP public keys secret error"),
+        "{sv:?}"
+    );
     assert_eq!(cond(&obj, "Ready").unwrap().reason, "VerificationFailed");
-    assert_eq!(cond(&obj, "Stalled").map(|c| c.status), Some("True".into()));
+    assert!(cond(&obj, "Stalled").is_none());
     assert!(obj.status.unwrap().artifact.is_none());
 
     // Warning events carry the failure reason.
@@ -987,6 +992,301 @@ async fn ssh_with_pinned_host_key() -> Result<()> {
         assert!(!t.contains(&sshd.passphrase));
         assert!(key_line.len() > 16 && !t.contains(&key_line));
     }
+    w.stop().await;
+    Ok(())
+}
+
+/// A throw-away GnuPG home with one ed25519 signing key; its agent is stopped on drop.
+struct GpgKey {
+    home: std::path::PathBuf,
+    fingerprint: String,
+    armored_public: String,
+}
+
+impl Drop for GpgKey {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", &self.home)
+            .status();
+    }
+}
+
+fn gpg(home: &std::path::Path, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("gpg")
+        .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+        .args(args)
+        .env("GNUPGHOME", home)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running gpg")?;
+    if !out.status.success() {
+        bail!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Generates a signing key for `name` in its own GnuPG home under `dir`.
+fn gpg_key(dir: &std::path::Path, name: &str) -> Result<GpgKey> {
+    use std::os::unix::fs::PermissionsExt;
+    let home = dir.join(format!("gnupg-{name}"));
+    std::fs::create_dir_all(&home)?;
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
+    let uid = format!("{name} <{name}@example.com>");
+    gpg(
+        &home,
+        &["--quick-gen-key", &uid, "ed25519", "sign", "never"],
+    )?;
+    let fingerprint = gpg(&home, &["--with-colons", "--list-keys"])?
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').find(|f| !f.is_empty()))
+        .context("no fingerprint in the key listing")?
+        .to_string();
+    let armored_public = gpg(&home, &["--armor", "--export", &fingerprint])?;
+    Ok(GpgKey {
+        home,
+        fingerprint,
+        armored_public,
+    })
+}
+
+/// Runs git on `repo` with signing configured for `key`.
+fn git_signed(repo: &crate::gitserver::Repo, key: &GpgKey, args: &[&str]) -> Result<()> {
+    let signing_key = format!("user.signingkey={}", key.fingerprint);
+    let out = std::process::Command::new("git")
+        .args(["-c", &signing_key, "-c", "gpg.program=gpg"])
+        .args(["--git-dir", repo.git_dir.to_str().unwrap()])
+        .args(["--work-tree", repo.work.to_str().unwrap()])
+        .args(args)
+        .current_dir(&repo.work)
+        .env("GNUPGHOME", &key.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Flux Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Flux Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Commits `files` on the current branch of `repo`, signed with `key`; returns the commit id.
+fn signed_commit(
+    repo: &crate::gitserver::Repo,
+    key: &GpgKey,
+    files: &[(&str, &str)],
+    message: &str,
+) -> Result<String> {
+    for (path, content) in files {
+        std::fs::write(repo.work.join(path), content)?;
+    }
+    repo.git(&["add", "-A"])?;
+    git_signed(repo, key, &["commit", "-q", "-S", "-m", message])?;
+    Ok(repo.git(&["rev-parse", "HEAD"])?.trim().to_string())
+}
+
+fn tag_spec(url: &str, tag: &str, mode: &str, secret: &str) -> GitRepositorySpec {
+    let mut s = verified_spec(url, "main", mode, secret);
+    s.r#ref = Some(api::source::GitRepositoryRef {
+        tag: Some(tag.into()),
+        ..Default::default()
+    });
+    s
+}
+
+fn verified_spec(url: &str, branch: &str, mode: &str, secret: &str) -> GitRepositorySpec {
+    GitRepositorySpec {
+        verify: Some(api::source::GitRepositoryVerification {
+            mode: Some(mode.into()),
+            secret_ref: api::meta::LocalObjectReference {
+                name: secret.into(),
+            },
+        }),
+        ..spec(url, branch)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_commit_signatures() -> Result<()> {
+    let keys = tempfile::tempdir()?;
+    let alice = gpg_key(keys.path(), "alice")?;
+    let mallory = gpg_key(keys.path(), "mallory")?;
+    let git = GitServer::start(Auth::None).await?;
+    let repo = git.create_repo("signed", &[("app.yaml", "a: 1\n")])?;
+    repo.git(&["branch", "unsigned"])?;
+    let signed = signed_commit(&repo, &alice, &[("app.yaml", "a: 2\n")], "signed")?;
+    git_signed(&repo, &alice, &["tag", "-s", "v1.0.0", "-m", "signed tag"])?;
+    repo.tag("v1.0.1-light")?;
+    let url = git.url("signed");
+    let mut w = World::new().await?;
+    w.secret("alice-keys", &[("alice.asc", &alice.armored_public)])
+        .await?;
+    w.secret("mallory-keys", &[("mallory.asc", &mallory.armored_public)])
+        .await?;
+
+    // The right key: verified, Ready, artifact of the signed commit.
+    w.create("good", verified_spec(&url, "main", "HEAD", "alice-keys"))
+        .await?;
+    let obj = w.wait_ready("good", "True").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(
+        (v.status.as_str(), v.reason.as_str()),
+        ("True", "Succeeded")
+    );
+    let key_id = &alice.fingerprint[alice.fingerprint.len() - 16..];
+    assert!(v.message.starts_with("verified signature of"), "{v:?}");
+    assert!(
+        v.message
+            .contains(&format!("commit 'main@sha1:{signed}' with key '{key_id}'")),
+        "{v:?}"
+    );
+    let status = obj.status.clone().unwrap_or_default();
+    assert_eq!(status.source_verification_mode.as_deref(), Some("HEAD"));
+    let artifact = status.artifact.context("artifact")?;
+    assert_eq!(artifact.revision, format!("main@sha1:{signed}"));
+    assert!(
+        fetch_artifact(&obj)
+            .await?
+            .contains(&"app.yaml".to_string())
+    );
+
+    // The legacy lower-case mode is the same as HEAD.
+    w.create("legacy", verified_spec(&url, "main", "head", "alice-keys"))
+        .await?;
+    let obj = w.wait_ready("legacy", "True").await?;
+    let status = obj.status.unwrap_or_default();
+    assert_eq!(status.source_verification_mode.as_deref(), Some("HEAD"));
+
+    // Another key: not verified, no artifact.
+    w.create("wrong", verified_spec(&url, "main", "HEAD", "mallory-keys"))
+        .await?;
+    let obj = w.wait_ready("wrong", "False").await?;
+    let ready = cond(&obj, "Ready").context("Ready")?;
+    assert_eq!(ready.reason, "VerificationFailed", "{ready:?}");
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(
+        (v.status.as_str(), v.reason.as_str()),
+        ("False", "InvalidCommitSignature")
+    );
+    assert!(v.message.contains("signature verification failed"), "{v:?}");
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+    assert!(cond(&w.get("wrong").await?, "Stalled").is_none());
+
+    // An unsigned commit: rejected whatever the keys.
+    w.create(
+        "unsigned",
+        verified_spec(&url, "unsigned", "HEAD", "alice-keys"),
+    )
+    .await?;
+    let obj = w.wait_ready("unsigned", "False").await?;
+    let ready = cond(&obj, "Ready").context("Ready")?;
+    assert_eq!(ready.reason, "VerificationFailed", "{ready:?}");
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(
+        (v.status.as_str(), v.reason.as_str()),
+        ("False", "InvalidGitObject")
+    );
+    assert!(v.message.contains("is not signed"), "{v:?}");
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+
+    // Tag mode with a branch reference: a configuration error, stalled.
+    w.create("tagmode", verified_spec(&url, "main", "Tag", "alice-keys"))
+        .await?;
+    let obj = w.wait_ready("tagmode", "False").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(
+        (v.status.as_str(), v.reason.as_str()),
+        ("False", "InvalidVerificationMode")
+    );
+    let stalled = cond(&obj, "Stalled").context("Stalled")?;
+    assert_eq!(stalled.status, "True");
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+
+    // A signed annotated tag: Tag and TagAndHEAD modes.
+    w.create("tag", tag_spec(&url, "v1.0.0", "TagAndHEAD", "alice-keys"))
+        .await?;
+    let obj = w.wait_ready("tag", "True").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(v.reason, "Succeeded");
+    assert!(
+        v.message
+            .contains(&format!("tag 'v1.0.0' with key '{key_id}'")),
+        "{v:?}"
+    );
+    assert!(v.message.contains("commit '"), "{v:?}");
+    assert_eq!(
+        obj.status
+            .unwrap_or_default()
+            .source_verification_mode
+            .as_deref(),
+        Some("TagAndHEAD")
+    );
+    w.create("tagwrong", tag_spec(&url, "v1.0.0", "Tag", "mallory-keys"))
+        .await?;
+    let obj = w.wait_ready("tagwrong", "False").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(v.reason, "InvalidTagSignature", "{v:?}");
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+    // A lightweight tag has no signature to verify.
+    w.create("light", tag_spec(&url, "v1.0.1-light", "Tag", "alice-keys"))
+        .await?;
+    let obj = w.wait_ready("light", "False").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(v.reason, "InvalidGitObject", "{v:?}");
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+
+    // A missing key Secret: not verified, retried.
+    w.create("nokeys", verified_spec(&url, "main", "HEAD", "absent"))
+        .await?;
+    let obj = w.wait_ready("nokeys", "False").await?;
+    let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(
+        (v.status.as_str(), v.reason.as_str()),
+        ("False", "VerificationError")
+    );
+    assert!(obj.status.unwrap_or_default().artifact.is_none());
+
+    // An unsigned commit on top of a verified one: the previous artifact stays.
+    repo.commit(&[("app.yaml", "a: 3\n")], "unsigned on main")?;
+    let obj = w.request_reconcile("good").await?;
+    let ready = cond(&obj, "Ready").context("Ready")?;
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "VerificationFailed"),
+        "{ready:?}"
+    );
+    assert_eq!(
+        cond(&obj, "SourceVerified").map(|c| c.status),
+        Some("False".to_string())
+    );
+    let kept = obj
+        .status
+        .unwrap_or_default()
+        .artifact
+        .context("artifact")?;
+    assert_eq!(kept.revision, format!("main@sha1:{signed}"));
+    assert_eq!(kept.digest, artifact.digest);
+
+    // Dropping spec.verify drops the verification observations.
+    let patch = json!({"spec": {"verify": null}});
+    w.repos
+        .patch("good", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let obj = w.wait_ready("good", "True").await?;
+    assert!(cond(&obj, "SourceVerified").is_none());
+    assert!(
+        obj.status
+            .unwrap_or_default()
+            .source_verification_mode
+            .is_none()
+    );
+
     w.stop().await;
     Ok(())
 }
