@@ -4,7 +4,7 @@
 //! Event on every new revision, and never a credential in logs, events or conditions.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -808,8 +808,12 @@ impl Reconciler {
             let storage = self.ctx.storage.clone();
             let (a, d) = (artifact.clone(), dir.to_path_buf());
             let (f, t) = (from.clone(), to.clone());
-            let copied =
-                tokio::task::spawn_blocking(move || copy_include(&storage, &a, &f, &d, &t)).await;
+            let copied = tokio::task::spawn_blocking(move || {
+                storage
+                    .include(&a, Some(&f), &d, &t)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
             match copied {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
@@ -975,67 +979,6 @@ fn same_digests(a: &[Artifact], b: &[Artifact]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.digest == y.digest)
 }
 
-/// Extracts an included artifact from local storage (safely) and copies its `from` subtree to
-/// `dir/to`.
-fn copy_include(
-    storage: &::source::storage::Storage,
-    artifact: &Artifact,
-    from: &str,
-    dir: &Path,
-    to: &str,
-) -> Result<(), String> {
-    let file = storage
-        .local_path(&artifact.path)
-        .map_err(|e| e.to_string())?;
-    let reader =
-        std::fs::File::open(&file).map_err(|e| format!("opening {}: {e}", artifact.path))?;
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let out = tmp.path().join("x");
-    ::source::fetch::extract_tar_gz(reader, &out, &::source::fetch::FetchLimits::default())
-        .map_err(|e| e.to_string())?;
-    let src = safe_join(&out, from)?;
-    let dst = safe_join(dir, to)?;
-    if !src.exists() {
-        return Err(format!("path '{from}' not found in artifact"));
-    }
-    copy_tree(&src, &dst).map_err(|e| e.to_string())
-}
-
-/// Joins a relative path from the spec under `root`, refusing absolute paths and `..`.
-fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, String> {
-    let mut out = root.to_path_buf();
-    for c in Path::new(rel.trim_start_matches("./")).components() {
-        match c {
-            std::path::Component::Normal(s) => out.push(s),
-            std::path::Component::CurDir => {}
-            _ => return Err(format!("path '{rel}' leaves the artifact root")),
-        }
-    }
-    Ok(out)
-}
-
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
-    if src.is_file() {
-        if let Some(p) = dst.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        std::fs::copy(src, dst)?;
-        return Ok(());
-    }
-    std::fs::create_dir_all(dst)?;
-    for entry in std::fs::read_dir(src)? {
-        let entry = entry?;
-        let ty = entry.file_type()?;
-        let target = dst.join(entry.file_name());
-        if ty.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else if ty.is_file() {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// The adapter between the reconciler and `source::git`: credentials from a Secret, the error
 /// classification into Flux's reasons, and the commit subject for events.
 mod git {
@@ -1163,19 +1106,6 @@ mod tests {
         obj.spec.verify.as_mut().unwrap().mode = None;
         obj.metadata.generation = Some(3);
         assert!(requires_verification(&obj, &status));
-    }
-
-    #[test]
-    fn include_paths_stay_inside() {
-        let root = Path::new("/r");
-        assert_eq!(
-            safe_join(root, "./deploy/app").unwrap(),
-            Path::new("/r/deploy/app")
-        );
-        assert_eq!(safe_join(root, "").unwrap(), Path::new("/r"));
-        assert!(safe_join(root, "../etc").is_err());
-        assert!(safe_join(root, "a/../../b").is_err());
-        assert!(safe_join(root, "/etc/passwd").is_err());
     }
 
     #[test]
