@@ -178,6 +178,123 @@ pub mod event {
     pub const TOKEN_KEY: &str = "token";
 }
 
+/// Go `time.Duration` strings, the format of every `interval`/`timeout` field and of Flux's flags.
+pub mod duration {
+    use std::time::Duration;
+
+    /// Parses a Go duration (`1m30s`, `500ms`, `1.5h`, `0`); `None` for anything else
+    /// (`10years`, a bare `5`, an empty string).
+    pub fn parse(s: &str) -> Option<Duration> {
+        let s = s.trim();
+        if s == "0" {
+            return Some(Duration::ZERO);
+        }
+        if s.is_empty() {
+            return None;
+        }
+        let mut total_nanos = 0f64;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let num_end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            if num_end == 0 {
+                return None;
+            }
+            let n: f64 = rest[..num_end].parse().ok()?;
+            rest = &rest[num_end..];
+            let unit_end = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
+            let nanos_per_unit = match &rest[..unit_end] {
+                "ns" => 1.0,
+                "us" | "µs" => 1e3,
+                "ms" => 1e6,
+                "s" => 1e9,
+                "m" => 60e9,
+                "h" => 3600e9,
+                _ => return None,
+            };
+            total_nanos += n * nanos_per_unit;
+            rest = &rest[unit_end..];
+        }
+        Some(Duration::from_nanos(total_nanos.round() as u64))
+    }
+
+    /// Formats a duration as Go's `time.Duration.String()` does (`1m0s`, `1h30m0s`, `500ms`).
+    pub fn format(d: Duration) -> String {
+        let nanos = d.as_nanos();
+        if nanos == 0 {
+            return "0s".into();
+        }
+        if nanos < 1_000_000_000 {
+            // Sub-second values use the largest unit that keeps an integer part.
+            let (unit, div) = if nanos < 1_000 {
+                ("ns", 1u128)
+            } else if nanos < 1_000_000 {
+                ("µs", 1_000)
+            } else {
+                ("ms", 1_000_000)
+            };
+            return format!("{}{}", trim_fraction(nanos, div), unit);
+        }
+        let total_secs = nanos / 1_000_000_000;
+        let frac = nanos % 1_000_000_000;
+        let h = total_secs / 3600;
+        let m = (total_secs % 3600) / 60;
+        let s = total_secs % 60;
+        let secs = trim_fraction(s * 1_000_000_000 + frac, 1_000_000_000);
+        if h > 0 {
+            format!("{h}h{m}m{secs}s")
+        } else if m > 0 {
+            format!("{m}m{secs}s")
+        } else {
+            format!("{secs}s")
+        }
+    }
+
+    /// `value / div` as a decimal with trailing zeros removed.
+    fn trim_fraction(value: u128, div: u128) -> String {
+        let int = value / div;
+        let frac = value % div;
+        if frac == 0 {
+            return int.to_string();
+        }
+        let width = div.to_string().len() - 1;
+        let digits = format!("{frac:0width$}");
+        format!("{int}.{}", digits.trim_end_matches('0'))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parses_and_formats_like_go() {
+            for (input, secs) in [
+                ("1m30s", 90.0),
+                ("500ms", 0.5),
+                ("1.5h", 5400.0),
+                ("0", 0.0),
+            ] {
+                assert_eq!(parse(input), Some(Duration::from_secs_f64(secs)), "{input}");
+            }
+            for bad in ["10years", "5", "", "m", "5x", "1d"] {
+                assert_eq!(parse(bad), None, "{bad}");
+            }
+            for (input, go) in [
+                ("5m", "5m0s"),
+                ("1h", "1h0m0s"),
+                ("90s", "1m30s"),
+                ("500ms", "500ms"),
+                ("1.5s", "1.5s"),
+            ] {
+                assert_eq!(format(parse(input).unwrap()), go, "{input}");
+            }
+        }
+    }
+}
+
 /// A condition in the kstatus vocabulary (the shape of `metav1.Condition`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

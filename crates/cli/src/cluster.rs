@@ -143,85 +143,12 @@ pub fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> an
 
 /// Parses a Go duration (`1m`, `1m30s`, `1.5h`, `500ms`), as upstream's flags accept.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration \"{s}\"");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err(bad());
-    }
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut total = 0f64;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-            i += 1;
-        }
-        if start == i {
-            return Err(bad());
-        }
-        let num: f64 = s[start..i].parse().map_err(|_| bad())?;
-        let ustart = i;
-        while i < b.len() && !(b[i].is_ascii_digit() || b[i] == b'.') {
-            i += 1;
-        }
-        let nanos = match &s[ustart..i] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(bad()),
-        };
-        total += num * nanos;
-    }
-    Ok(Duration::from_nanos(total.round() as u64))
+    api::meta::duration::parse(s).ok_or_else(|| format!("invalid duration \"{s}\""))
 }
 
 /// Formats a duration as Go's `time.Duration.String()` does (`1m0s`, `1h30m0s`, `500ms`).
 pub fn format_go_duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    if nanos == 0 {
-        return "0s".into();
-    }
-    if nanos < 1_000_000_000 {
-        // Sub-second values use the largest unit that keeps an integer part.
-        let (unit, div) = if nanos < 1_000 {
-            ("ns", 1u128)
-        } else if nanos < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        return format!("{}{}", trim_fraction(nanos, div), unit);
-    }
-    let total_secs = nanos / 1_000_000_000;
-    let frac = nanos % 1_000_000_000;
-    let h = total_secs / 3600;
-    let m = (total_secs % 3600) / 60;
-    let s = total_secs % 60;
-    let secs = trim_fraction(s * 1_000_000_000 + frac, 1_000_000_000);
-    if h > 0 {
-        format!("{h}h{m}m{secs}s")
-    } else if m > 0 {
-        format!("{m}m{secs}s")
-    } else {
-        format!("{secs}s")
-    }
-}
-
-/// `value / div` as a decimal with trailing zeros removed.
-fn trim_fraction(value: u128, div: u128) -> String {
-    let int = value / div;
-    let frac = value % div;
-    if frac == 0 {
-        return int.to_string();
-    }
-    let width = div.to_string().len() - 1;
-    let digits = format!("{frac:0width$}");
-    format!("{int}.{}", digits.trim_end_matches('0'))
+    api::meta::duration::format(d)
 }
 
 /// Re-spells a duration string the way a Go round trip through `metav1.Duration` prints it
