@@ -9,6 +9,7 @@ mod bench_apiserver;
 mod bench_git;
 mod bench_helm;
 mod bench_kustomize;
+mod bench_mttp;
 mod gen_schema;
 
 fn main() -> Result<()> {
@@ -17,7 +18,7 @@ fn main() -> Result<()> {
     match args.as_slice() {
         [] | ["help"] => {
             println!(
-                "usage: cargo run -p xtask -- <task>\n\ntasks:\n  gen-schema          regenerate crates/schema tables from the Kubernetes OpenAPI definitions\n  bench <name> ...    run a benchmark against the reference tool (use --release):\n                        kustomize (vs kubectl kustomize), helm (vs helm template),\n                        git (vs git clone + tar), apiserver (throughput, watch fan-out, memory)"
+                "usage: cargo run -p xtask -- <task>\n\ntasks:\n  gen-schema          regenerate crates/schema tables from the Kubernetes OpenAPI definitions\n  bench <name> ...    run a benchmark against the reference tool (use --release):\n                        kustomize (vs kubectl kustomize), helm (vs helm template),\n                        git (vs git clone + tar), apiserver (throughput, watch fan-out, memory),\n                        mttp-kustomize [--apps 100,500,1000] (Flux's MTTP scenario)"
             );
             Ok(())
         }
@@ -25,6 +26,7 @@ fn main() -> Result<()> {
         ["bench", "helm", rest @ ..] => bench_helm::run(rest),
         ["bench", "apiserver", rest @ ..] => bench_apiserver::run(rest),
         ["bench", "git", rest @ ..] => bench_git::run(rest),
+        ["bench", "mttp-kustomize", rest @ ..] => bench_mttp::run(rest),
         ["bench-git-one", rest @ ..] => bench_git::run_one(rest),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench-kustomize-one", rest @ ..] => bench_kustomize::run_one(rest),
