@@ -1,0 +1,1 @@
+//! Integration tests of the resource manager against the embedded API server.
