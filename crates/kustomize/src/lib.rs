@@ -6,6 +6,7 @@ pub mod config;
 pub mod crds;
 pub mod error;
 pub mod fieldspec;
+pub mod flux;
 pub mod fs;
 pub mod generators;
 pub mod keys;
