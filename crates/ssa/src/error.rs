@@ -39,29 +39,42 @@ pub enum SsaError {
         source: kube::Error,
     },
     /// A request about one object failed.
-    #[error("{operation} {subject} failed: {source}")]
+    #[error("{subject} {operation} failed: {message}")]
     Request {
-        /// What was attempted (`dry-run apply`, `apply`, `get`, `delete`, ...).
+        /// What was attempted (`apply`, `get`, `delete`, `metadata cleanup`, ...).
         operation: &'static str,
         /// The object's subject.
         subject: String,
-        /// The client error (the API server's status message included).
+        /// The API server's message (or the client error).
+        message: String,
+        /// The client error.
         #[source]
         source: kube::Error,
     },
-    /// An immutable field changed and recreation was not allowed.
-    #[error("{subject} dry-run failed ({reason}): {message}")]
-    Immutable {
+    /// The server-side dry-run apply of an object was refused (invalid object, immutable field
+    /// changed without force, missing namespace, ...).
+    #[error("{subject} {}{message}", dry_run_prefix(.reason))]
+    DryRun {
         /// The object's subject.
         subject: String,
-        /// The API status reason (`Invalid`, ...).
+        /// The API status reason (`Invalid`, `NotFound`, ...), may be empty.
         reason: String,
-        /// The API server's message naming the field.
+        /// The API server's message.
         message: String,
+        /// True when the error is an immutable-field change (recreate with force).
+        immutable: bool,
     },
     /// Several objects failed to apply in one stage; every message listed.
     #[error("{}", .0.join("\n"))]
     Multiple(Vec<String>),
+    /// Deleting some objects failed; the change set of what was done is kept.
+    #[error("delete failed, errors: {}", .errors.join("; "))]
+    Delete {
+        /// One message per failed object.
+        errors: Vec<String>,
+        /// The entries of the objects that were handled.
+        changes: crate::changeset::ChangeSet,
+    },
     /// Waiting for objects timed out or an object failed.
     #[error("{0}")]
     Wait(String),
@@ -77,7 +90,12 @@ pub enum SsaError {
         /// Why it failed.
         reason: String,
     },
-    /// Not implemented (only in the first commit of the API).
-    #[error("{0}: not implemented yet")]
-    NotImplemented(&'static str),
+}
+
+fn dry_run_prefix(reason: &str) -> String {
+    match reason {
+        "NotFound" => "not found: ".to_string(),
+        "" => "dry-run failed: ".to_string(),
+        r => format!("dry-run failed ({r}): "),
+    }
 }

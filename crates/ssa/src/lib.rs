@@ -3,6 +3,7 @@
 
 mod changeset;
 mod error;
+pub mod health;
 pub mod kstatus;
 mod manager;
 mod object;

@@ -154,7 +154,7 @@ impl std::fmt::Display for ObjMetadata {
 }
 
 /// Splits `group/version` (or the core group's `version`).
-pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
+fn split_api_version(api_version: &str) -> (&str, &str) {
     match api_version.split_once('/') {
         Some((g, v)) => (g, v),
         None => ("", api_version),
