@@ -25,5 +25,6 @@ pub mod table;
 pub mod transport;
 pub mod util;
 pub mod watch;
+pub mod workloads;
 
 pub use server::{Api, Config, RunningServer, StartError, start};

@@ -563,6 +563,7 @@ fn ensure_namespace_usable(api: &Api, ri: &ResourceInfo, ns: &str) -> ApiResult<
 
 /// Defaulting the built-in registry strategies do for kinds we serve generically.
 fn builtin_defaults(ri: &ResourceInfo, obj: &mut Value) {
+    crate::workloads::apply_defaults(&ri.group, &ri.plural, obj);
     if ri.group.is_empty() && ri.plural == "secrets" {
         if obj
             .get("type")

@@ -36,10 +36,18 @@ pub struct Config {
     pub watch_buffer: usize,
     /// Where to write the admin kubeconfig, if anywhere.
     pub kubeconfig_out: Option<PathBuf>,
+    /// Simulate the controller manager and kubelet for workloads (Deployments, StatefulSets,
+    /// DaemonSets, ReplicaSets, Jobs, Pods): see [`crate::workloads`].
+    pub simulate_workloads: bool,
+    /// How long a simulated workload takes to become ready (or to fail) after a change.
+    pub workload_ready_delay: std::time::Duration,
+    /// How long core/v1 and events.k8s.io/v1 Events live after their last write.
+    pub event_ttl: std::time::Duration,
 }
 
 impl Config {
-    /// Defaults: 127.0.0.1:0, TLS on, 10 000 retained events, 4096-event watch buffers.
+    /// Defaults: 127.0.0.1:0, TLS on, 10 000 retained events, 4096-event watch buffers,
+    /// workload simulation on (ready after 500 ms), Events kept for one hour.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -48,6 +56,9 @@ impl Config {
             event_retention: 10_000,
             watch_buffer: 4096,
             kubeconfig_out: None,
+            simulate_workloads: true,
+            workload_ready_delay: std::time::Duration::from_millis(500),
+            event_ttl: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -183,7 +194,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let router = Router::new().fallback(entry).with_state(api.clone());
     let (tx, rx) = watch::channel(false);
-    tokio::spawn(crate::controller::run(api.clone(), rx.clone()));
+    let settings = crate::controller::Settings {
+        simulate_workloads: config.simulate_workloads,
+        workload_ready_delay: config.workload_ready_delay,
+        event_ttl: config.event_ttl,
+    };
+    tokio::spawn(crate::controller::run(api.clone(), settings, rx.clone()));
     let task = tokio::spawn(crate::transport::serve(listener, router, tls, rx));
     Ok(RunningServer {
         addr,

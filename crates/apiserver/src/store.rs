@@ -370,6 +370,12 @@ impl Store {
         })
     }
 
+    /// Subscribes to every durable change (all resources), for the server's own background
+    /// loops; a receiver that falls behind gets `Lagged` and should rescan.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
     /// The current resourceVersion.
     pub fn current_rv(&self) -> u64 {
         self.state.lock().expect("store lock").rv

@@ -113,12 +113,28 @@ fn builtin_columns(ri: &ResourceInfo) -> Vec<Col> {
                     .unwrap_or(0);
                 json!(format!("{ready}/{total}"))
             }));
-            cols.push(b("Status", "string", |o| {
-                o.pointer("/status/phase")
+            cols.push(b("Status", "string", pod_status_cell));
+            cols.push(b("Restarts", "string", |o| {
+                // The sum of restarts, with the age of the last termination as kubectl shows it.
+                let statuses = o
+                    .pointer("/status/containerStatuses")
+                    .and_then(Value::as_array)
                     .cloned()
-                    .unwrap_or(json!("Pending"))
+                    .unwrap_or_default();
+                let n: i64 = statuses
+                    .iter()
+                    .filter_map(|c| c["restartCount"].as_i64())
+                    .sum();
+                let last = statuses
+                    .iter()
+                    .filter_map(|c| c.pointer("/lastState/terminated/finishedAt"))
+                    .filter_map(Value::as_str)
+                    .max();
+                match last {
+                    Some(t) if n > 0 => json!(format!("{n} ({} ago)", crate::util::age(t))),
+                    _ => json!(n.to_string()),
+                }
             }));
-            cols.push(b("Restarts", "integer", |_| json!(0)));
         }
         ("apiextensions.k8s.io", "customresourcedefinitions") => {
             cols.push(col(
@@ -1170,4 +1186,34 @@ mod kinds {
         }
         Some(cols)
     }
+}
+
+/// The STATUS cell of a pod as kubectl prints it: a container's waiting or terminated reason
+/// wins over the phase; `Terminating` once deletion started.
+fn pod_status_cell(o: &Value) -> Value {
+    if o.pointer("/metadata/deletionTimestamp").is_some() {
+        return json!("Terminating");
+    }
+    let mut reason = o
+        .pointer("/status/reason")
+        .or_else(|| o.pointer("/status/phase"))
+        .and_then(Value::as_str)
+        .unwrap_or("Pending")
+        .to_string();
+    if let Some(cs) = o
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+    {
+        for c in cs.iter().rev() {
+            if let Some(r) = c.pointer("/state/waiting/reason").and_then(Value::as_str) {
+                reason = r.to_string();
+            } else if let Some(r) = c
+                .pointer("/state/terminated/reason")
+                .and_then(Value::as_str)
+            {
+                reason = r.to_string();
+            }
+        }
+    }
+    json!(reason)
 }

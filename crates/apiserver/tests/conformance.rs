@@ -24,3 +24,5 @@ mod ssa;
 mod tables;
 #[path = "conformance/watch.rs"]
 mod watch;
+#[path = "conformance/workloads.rs"]
+mod workloads;

@@ -181,7 +181,7 @@ fn workloads() {
     apply(
         env,
         &format!(
-            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs, namespace: {ns}}}\nspec:\n  replicas: 3\n{t}---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: sts, namespace: {ns}}}\nspec:\n  replicas: 2\n  serviceName: sts\n{t}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds, namespace: {ns}}}\nspec:\n{t}"
+            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs, namespace: {ns}, annotations: {{fluxrs.io/simulate: 'off'}}}}\nspec:\n  replicas: 3\n{t}---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: sts, namespace: {ns}, annotations: {{fluxrs.io/simulate: 'off'}}}}\nspec:\n  replicas: 2\n  serviceName: sts\n{t}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds, namespace: {ns}, annotations: {{fluxrs.io/simulate: 'off'}}}}\nspec:\n{t}"
         ),
     );
     check(
@@ -275,7 +275,7 @@ fn deployments_wide() {
     apply(
         env,
         &format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: dep, namespace: {ns}}}\nspec:\n  replicas: 2\n{t}"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: dep, namespace: {ns}, annotations: {{fluxrs.io/simulate: 'off'}}}}\nspec:\n  replicas: 2\n{t}"
         ),
     );
     check(
@@ -401,14 +401,20 @@ fn jobs_and_cronjobs() {
         let mut a = vec!["create"];
         a.extend_from_slice(args);
         a.extend(["-n", &ns, "--dry-run=client", "-o", "yaml"]);
-        apply(env, &env.kubectl(&a).ok().stdout);
+        // The workload simulation would complete the Job: these rows show a bare status.
+        let y = env.kubectl(&a).ok().stdout.replacen(
+            "metadata:\n",
+            "metadata:\n  annotations: {fluxrs.io/simulate: 'off'}\n",
+            1,
+        );
+        apply(env, &y);
     };
     generate(&["job", "j", "--image=busybox"]);
     generate(&["cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *"]);
     apply(
         env,
         &format!(
-            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: par, namespace: {ns}}}\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: busybox}}]\n"
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: par, namespace: {ns}, annotations: {{fluxrs.io/simulate: 'off'}}}}\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: busybox}}]\n"
         ),
     );
     let h = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"];
