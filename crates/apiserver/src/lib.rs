@@ -2,6 +2,7 @@
 //! OpenAPI, CRDs and patches, served over HTTPS (generated CA, admin cert/token) or plain HTTP.
 
 pub mod apply;
+pub mod auth;
 pub mod builtin;
 pub mod controller;
 pub mod crd;

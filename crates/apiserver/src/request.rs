@@ -18,6 +18,8 @@ pub struct Req {
     pub headers: HeaderMap,
     /// Body.
     pub body: Bytes,
+    /// Who the request runs as (after authentication and impersonation).
+    pub user: std::sync::Arc<crate::auth::UserInfo>,
 }
 
 /// What a path addresses.
@@ -101,6 +103,7 @@ impl Req {
             query,
             headers,
             body,
+            user: Default::default(),
         }
     }
 

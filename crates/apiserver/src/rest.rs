@@ -39,6 +39,8 @@ pub struct WriteCtx {
     pub warnings: Vec<String>,
     /// Server-side apply: the apply engine maintains managedFields, not Update tracking.
     pub apply: bool,
+    /// Who writes (RBAC escalation checks on roles and bindings).
+    pub user: Arc<crate::auth::UserInfo>,
 }
 
 impl WriteCtx {
@@ -82,6 +84,7 @@ impl WriteCtx {
             validation,
             warnings: vec![],
             apply: req.content_type() == "application/apply-patch+yaml",
+            user: req.user.clone(),
         })
     }
 }
@@ -662,7 +665,7 @@ async fn create(
     check_type(ri, &mut obj)?;
     check_namespace(ri, &mut obj, ns)?;
     if crate::review::is_review(ri) {
-        crate::review::answer(ri, &mut obj);
+        crate::review::answer(api, &req.user, ri, ns, &mut obj)?;
         let (body, ct) = render_object(ri, &obj, req.output());
         return Ok(typed_response(201, &body, ct));
     }
@@ -706,6 +709,7 @@ async fn create(
         namespace_defaults(&mut obj);
     }
     admit(ri, &mut obj, &mut ctx)?;
+    crate::auth::rbac::check_write(api, &ctx.user, &ri.group, &ri.plural, &obj, None)?;
     if ri.group == "apiextensions.k8s.io" && ri.plural == "customresourcedefinitions" {
         crate::crd::on_create(api, &mut obj);
     }
@@ -740,6 +744,10 @@ async fn create(
 }
 
 fn after_write(api: &Api, ri: &ResourceInfo) {
+    if ri.group == crate::auth::rbac::GROUP && ri.plural == "clusterroles" {
+        // Keep aggregated ClusterRoles' rules current (the aggregation controller's job).
+        let _ = crate::auth::bootstrap::sync_aggregation(api);
+    }
     if ri.group == "apiextensions.k8s.io" && ri.plural == "customresourcedefinitions" {
         crate::crd::refresh_registry(api);
         api.controller_wake.notify_one();
@@ -835,6 +843,7 @@ async fn patch(
                     query: req.query.clone(),
                     headers: req.headers.clone(),
                     body: serde_json::to_vec(&obj).map_err(ApiError::internal)?.into(),
+                    user: req.user.clone(),
                 };
                 create(api, &creq, ri, ns).await
             }
@@ -1085,6 +1094,7 @@ fn finish_update(
         }
     }
     admit(ri, &mut new, ctx)?;
+    crate::auth::rbac::check_write(api, &ctx.user, &ri.group, &ri.plural, &new, Some(cur))?;
     if ri.group == "apiextensions.k8s.io" && ri.plural == "customresourcedefinitions" {
         crate::crd::on_update(api, cur, &mut new);
     }

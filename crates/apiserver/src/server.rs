@@ -36,6 +36,8 @@ pub struct Config {
     pub watch_buffer: usize,
     /// Where to write the admin kubeconfig, if anywhere.
     pub kubeconfig_out: Option<PathBuf>,
+    /// Authentication: anonymous access, static tokens, service-account token issuer.
+    pub auth: crate::auth::AuthConfig,
     /// Simulate the controller manager and kubelet for workloads (Deployments, StatefulSets,
     /// DaemonSets, ReplicaSets, Jobs, Pods): see [`crate::workloads`].
     pub simulate_workloads: bool,
@@ -56,6 +58,7 @@ impl Config {
             event_retention: 10_000,
             watch_buffer: 4096,
             kubeconfig_out: None,
+            auth: crate::auth::AuthConfig::default(),
             simulate_workloads: true,
             workload_ready_delay: std::time::Duration::from_millis(500),
             event_ttl: std::time::Duration::from_secs(3600),
@@ -102,6 +105,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// Authentication setup (token file, signing key) failed.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     /// Seeding the initial objects failed.
     #[error("seeding initial objects: {0}")]
     Seed(ApiError),
@@ -115,6 +121,8 @@ pub struct Api {
     pub registry: Registry,
     /// Credentials.
     pub pki: Pki,
+    /// Authentication state (static tokens, service-account token signer).
+    pub auth: crate::auth::AuthState,
     /// Whether TLS (and therefore authentication) is on.
     pub tls: bool,
     /// Wakes the background controller (namespace and CRD cleanup).
@@ -157,6 +165,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config.watch_buffer,
     )?;
     let pki = Pki::load_or_create(&config.data_dir)?;
+    let auth = crate::auth::AuthState::new(&config.auth, &config.data_dir, &pki.admin_token)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -173,6 +182,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         store,
         registry: Registry::new(crate::builtin::resources()),
         pki,
+        auth,
         tls: config.tls,
         controller_wake: Notify::new(),
         address: addr.to_string(),
@@ -211,8 +221,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })
 }
 
-/// Creates the namespaces every cluster has, once.
+/// Creates the namespaces and bootstrap RBAC objects every cluster has, once.
 fn seed(api: &Api) -> ApiResult<()> {
+    crate::auth::bootstrap::seed(api)?;
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         let key = ObjKey::new("", "namespaces", "", ns);
         api.store.mutate(&key, |cur, _| {
@@ -236,14 +247,19 @@ async fn entry(State(api): State<Arc<Api>>, req: Request) -> Response {
         .get::<PeerIdentity>()
         .cloned()
         .unwrap_or_default();
-    if let Err(e) = authenticate(&api, &peer, &parts.headers) {
-        return e.into_response();
-    }
+    let user = match crate::auth::authn::authenticate(&api, &peer, &parts.headers) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return ApiError::too_large().into_response(),
     };
-    let req = Req::new(parts.method, &parts.uri, parts.headers, bytes);
+    let mut req = Req::new(parts.method, &parts.uri, parts.headers, bytes);
+    req.user = Arc::new(user);
+    if let Err(e) = crate::auth::authorize_request(&api, &mut req) {
+        return e.into_response();
+    }
     let method = req.method.clone();
     let resp = match route(&api, req).await {
         Ok(r) => r,
@@ -254,26 +270,6 @@ async fn entry(State(api): State<Arc<Api>>, req: Request) -> Response {
         return Response::from_parts(p, Body::empty());
     }
     resp
-}
-
-/// The authentication hook: a client certificate from our CA or the admin bearer token is the
-/// admin; plain HTTP trusts everyone. (RBAC/authorization plugs in after this, issue 6.)
-fn authenticate(api: &Api, peer: &PeerIdentity, headers: &axum::http::HeaderMap) -> ApiResult<()> {
-    if !api.tls || peer.client_cert {
-        return Ok(());
-    }
-    match headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(h)
-            if h.strip_prefix("Bearer ")
-                .is_some_and(|t| t.trim() == api.pki.admin_token) =>
-        {
-            Ok(())
-        }
-        _ => Err(ApiError::unauthorized()),
-    }
 }
 
 async fn route(api: &Arc<Api>, req: Req) -> ApiResult<Response> {
@@ -292,6 +288,16 @@ async fn route(api: &Arc<Api>, req: Req) -> ApiResult<Response> {
             crate::openapi::document(api, &path).map(|d| json_response(200, &d))
         }
         Route::OpenApiV2 => Err(ApiError::no_route()),
+        Route::Resource(t)
+            if req.method == Method::POST
+                && t.group.is_empty()
+                && t.plural == "serviceaccounts"
+                && t.sub.as_deref() == Some("token") =>
+        {
+            let r = crate::auth::tokens::token_request(api, &req, &t);
+            api.store.durable().await?;
+            r
+        }
         Route::Resource(target) => crate::rest::handle(api, req, target).await,
         _ => Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",

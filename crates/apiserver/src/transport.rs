@@ -17,6 +17,8 @@ use tower_service::Service;
 pub struct PeerIdentity {
     /// A client certificate signed by our CA was presented.
     pub client_cert: bool,
+    /// The identity that certificate names (subject CN and O), parsed once per connection.
+    pub cert_user: Option<crate::auth::UserInfo>,
 }
 
 /// Errors building the TLS configuration.
@@ -105,12 +107,18 @@ pub async fn serve(
                     let Ok(stream) = acc.accept(tcp).await else {
                         return;
                     };
-                    let client_cert = stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .is_some_and(|c| !c.is_empty());
-                    let svc = service(router, PeerIdentity { client_cert });
+                    let certs = stream.get_ref().1.peer_certificates();
+                    let client_cert = certs.is_some_and(|c| !c.is_empty());
+                    let cert_user = certs
+                        .and_then(|c| c.first())
+                        .and_then(|c| crate::auth::authn::cert_identity(c));
+                    let svc = service(
+                        router,
+                        PeerIdentity {
+                            client_cert,
+                            cert_user,
+                        },
+                    );
                     run_conn(TokioIo::new(stream), svc, &mut conn_shutdown).await;
                 }
             }

@@ -18,6 +18,8 @@ mod kube_rs;
 mod kubectl_crud;
 #[path = "conformance/python.rs"]
 mod python;
+#[path = "conformance/rbac.rs"]
+mod rbac;
 #[path = "conformance/ssa.rs"]
 mod ssa;
 #[path = "conformance/tables.rs"]
