@@ -1,6 +1,7 @@
 //! Flux's controllers as a library: the controller [`runtime`] (manager, leader election,
 //! Events, Prometheus metrics, JSON logs, kstatus conditions) and one module per controller,
-//! starting with the GitRepository reconciler in [`source::gitrepository`].
+//! the GitRepository reconciler in [`source::gitrepository`] and the Kustomization reconciler in
+//! [`kustomize::kustomization`].
 //!
 //! Everything talks to the cluster through kube-rs only, so the same code runs against a real
 //! Kubernetes API server (kubeconfig or in-cluster config) and against fluxrs' embedded one.
@@ -21,6 +22,7 @@
 //! `Ready`/`Reconciling`/`Stalled`, [`runtime::schedule::Schedule`] for interval and backoff,
 //! [`runtime::events::Recorder`] for Events, [`runtime::redact::Redactor`] for messages.
 
+pub mod kustomize;
 pub mod runtime;
 pub mod source;
 

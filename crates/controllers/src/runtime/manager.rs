@@ -15,7 +15,7 @@ use crate::runtime::leader::{LeaderElector, LeaseTiming};
 use crate::runtime::metrics::Metrics;
 
 /// Controllers `--enable` accepts, in Flux's component names.
-pub const KNOWN_CONTROLLERS: &[&str] = &["source"];
+pub const KNOWN_CONTROLLERS: &[&str] = &["source", "kustomize"];
 
 /// Settings of a manager (the flags of `flux controllers`).
 #[derive(Debug, Clone)]
@@ -57,6 +57,23 @@ pub struct ManagerOptions {
     pub allow_file_urls: bool,
     /// notification-controller's event endpoint (`--events-addr`); events are also POSTed there.
     pub events_addr: Option<String>,
+    /// Refuse references to sources and dependencies in other namespaces (`--no-cross-namespace-refs`).
+    pub no_cross_namespace_refs: bool,
+    /// Refuse remote Kustomize bases (`--no-remote-bases`); our engine never fetches them anyway.
+    pub no_remote_bases: bool,
+    /// Service account impersonated by Kustomizations without `serviceAccountName`
+    /// (`--default-service-account`).
+    pub default_service_account: Option<String>,
+    /// Allow exec plugins in `spec.kubeConfig` kubeconfigs (`--insecure-kubeconfig-exec`).
+    pub insecure_kubeconfig_exec: bool,
+    /// Allow `insecure-skip-tls-verify` in `spec.kubeConfig` kubeconfigs (`--insecure-kubeconfig-tls`).
+    pub insecure_kubeconfig_tls: bool,
+    /// Fail post-build substitution on undefined variables without default
+    /// (`--feature-gates=StrictPostBuildSubstitutions=true`).
+    pub strict_substitutions: bool,
+    /// Configuration of the manager's client, used to build impersonating clients
+    /// (`serviceAccountName`); inferred from the environment when unset.
+    pub kube_config: Option<kube::Config>,
 }
 
 impl Default for ManagerOptions {
@@ -81,6 +98,13 @@ impl Default for ManagerOptions {
             artifact_retention_records: 2,
             allow_file_urls: false,
             events_addr: None,
+            no_cross_namespace_refs: false,
+            no_remote_bases: false,
+            default_service_account: None,
+            insecure_kubeconfig_exec: false,
+            insecure_kubeconfig_tls: false,
+            strict_substitutions: false,
+            kube_config: None,
         }
     }
 }
@@ -237,6 +261,12 @@ impl Manager {
             source_ctx = Some(ctx);
         }
 
+        let kustomize_ctx = if self.options.enable.iter().any(|c| c == "kustomize") {
+            Some(crate::kustomize::KustomizeContext::new(shared.clone()).await)
+        } else {
+            None
+        };
+
         let elector = self.options.leader_elect.then(|| {
             let identity = format!(
                 "{}_{}",
@@ -270,6 +300,9 @@ impl Manager {
             let mut controllers = tokio::task::JoinSet::new();
             if let Some(ctx) = source_ctx {
                 controllers.spawn(crate::source::gitrepository::run(ctx, rx.clone()));
+            }
+            if let Some(ctx) = kustomize_ctx {
+                controllers.spawn(crate::kustomize::kustomization::run(ctx, rx.clone()));
             }
             info!(controllers = ?shared.options.enable, "starting controllers");
             let lost = async {
