@@ -13,7 +13,7 @@ use controllers::{Manager, ManagerOptions};
 /// `flux controllers` arguments (names and defaults of Flux's controller flags).
 #[derive(Args)]
 pub struct ControllersArgs {
-    /// Controllers to run, comma-separated: source.
+    /// Controllers to run, comma-separated: source, kustomize.
     #[arg(long, value_delimiter = ',', default_value = "source")]
     enable: Vec<String>,
     /// The number of concurrent reconciles per controller.
@@ -59,12 +59,60 @@ pub struct ControllersArgs {
     /// The maximum number of artifacts to be kept in storage per object.
     #[arg(long, default_value_t = 2)]
     artifact_retention_records: usize,
+    /// When set to true, references between custom resources are allowed only if the
+    /// reference and the referee are in the same namespace.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
+    no_cross_namespace_refs: bool,
+    /// Disallow remote bases usage in Kustomize overlays (remote bases are never fetched by
+    /// this engine; the flag is accepted for compatibility).
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
+    no_remote_bases: bool,
+    /// Default service account used for impersonation.
+    #[arg(long, default_value = "")]
+    default_service_account: String,
+    /// Allow use of the user.exec section in kubeconfigs provided for remote apply.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
+    insecure_kubeconfig_exec: bool,
+    /// Allow that kubeconfigs provided for remote apply can disable TLS verification.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true", action = ArgAction::Set)]
+    insecure_kubeconfig_tls: bool,
+    /// A comma separated list of key=value pairs describing the state of feature gates
+    /// (StrictPostBuildSubstitutions=true|false).
+    #[arg(long, default_value = "")]
+    feature_gates: String,
+}
+
+/// Feature gates `--feature-gates` accepts.
+const FEATURE_GATES: &[&str] = &["StrictPostBuildSubstitutions"];
+
+/// Parses `--feature-gates` (`Gate=true,Other=false`) into the enabled gates.
+fn parse_feature_gates(s: &str) -> anyhow::Result<Vec<String>> {
+    let mut enabled = Vec::new();
+    for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').with_context(|| {
+            format!("parsing --feature-gates '{pair}': expected Gate=true|false")
+        })?;
+        let (k, v) = (k.trim(), v.trim());
+        if !FEATURE_GATES.contains(&k) {
+            anyhow::bail!(
+                "parsing --feature-gates: unknown feature gate '{k}' (known: {})",
+                FEATURE_GATES.join(", ")
+            );
+        }
+        match v.to_ascii_lowercase().as_str() {
+            "true" => enabled.push(k.to_string()),
+            "false" => enabled.retain(|g| g != k),
+            _ => anyhow::bail!("parsing --feature-gates: invalid value '{v}' for {k}"),
+        }
+    }
+    Ok(enabled)
 }
 
 /// Runs `flux controllers` until interrupted (SIGINT/SIGTERM) or leadership is lost.
 pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
     let encoding: LogEncoding = args.log_encoding.parse()?;
     logging::init(&args.log_level, encoding)?;
+    let gates = parse_feature_gates(&args.feature_gates)?;
     let requeue_dependency = parse_go_duration(&args.requeue_dependency)
         .with_context(|| format!("parsing --requeue-dependency '{}'", args.requeue_dependency))?;
     let options = ManagerOptions {
@@ -87,6 +135,13 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
         leader_elect: args.leader_elect,
         artifact_retention_records: args.artifact_retention_records,
         events_addr: (!args.events_addr.is_empty()).then_some(args.events_addr),
+        no_cross_namespace_refs: args.no_cross_namespace_refs,
+        no_remote_bases: args.no_remote_bases,
+        default_service_account: (!args.default_service_account.is_empty())
+            .then_some(args.default_service_account),
+        insecure_kubeconfig_exec: args.insecure_kubeconfig_exec,
+        insecure_kubeconfig_tls: args.insecure_kubeconfig_tls,
+        strict_substitutions: gates.iter().any(|g| g == "StrictPostBuildSubstitutions"),
         ..ManagerOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -118,5 +173,28 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_gates() {
+        assert_eq!(
+            parse_feature_gates("StrictPostBuildSubstitutions=true").unwrap(),
+            vec!["StrictPostBuildSubstitutions".to_string()]
+        );
+        assert!(parse_feature_gates("").unwrap().is_empty());
+        assert!(
+            parse_feature_gates(
+                "StrictPostBuildSubstitutions=true,StrictPostBuildSubstitutions=false"
+            )
+            .unwrap()
+            .is_empty()
+        );
+        assert!(parse_feature_gates("Nope=true").is_err());
+        assert!(parse_feature_gates("StrictPostBuildSubstitutions").is_err());
     }
 }
