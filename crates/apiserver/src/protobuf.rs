@@ -1,7 +1,7 @@
 //! Protobuf request bodies (`application/vnd.kubernetes.protobuf`) for the kinds kubectl 1.32+
 //! sends that way: the `k8s\0` + `runtime.Unknown` envelope and hand-written decoders to JSON
-//! for ConfigMap, Secret, Namespace, ServiceAccount and the self-subject reviews. Other kinds
-//! are refused with 415.
+//! for ConfigMap, Secret, Namespace, ServiceAccount, the self-subject reviews, TokenRequest and
+//! the RBAC kinds. Other kinds are refused with 415.
 
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
@@ -209,6 +209,11 @@ fn decode_kind(kind: &str, raw: &[u8]) -> ApiResult<Option<Map<String, Value>>> 
             | "SelfSubjectAccessReview"
             | "SelfSubjectRulesReview"
             | "SelfSubjectReview"
+            | "TokenRequest"
+            | "Role"
+            | "ClusterRole"
+            | "RoleBinding"
+            | "ClusterRoleBinding"
     );
     if !supported {
         return Ok(None);
@@ -309,6 +314,64 @@ fn decode_kind(kind: &str, raw: &[u8]) -> ApiResult<Option<Map<String, Value>>> 
                     Value::Object(simple(x, &[(1, "namespace")], &[], &[])?),
                 );
             }
+            ("TokenRequest", 2, Field::Bytes(x)) => {
+                let mut spec = Map::new();
+                let mut audiences = vec![];
+                for (n, f) in fields(x)? {
+                    match (n, f) {
+                        (1, Field::Bytes(a)) => audiences.push(json!(text(a)?)),
+                        (3, Field::Bytes(b)) => {
+                            let r = simple(
+                                b,
+                                &[(1, "kind"), (2, "apiVersion"), (3, "name"), (4, "uid")],
+                                &[],
+                                &[],
+                            )?;
+                            spec.insert("boundObjectRef".into(), Value::Object(r));
+                        }
+                        (4, Field::Varint(v)) => {
+                            spec.insert("expirationSeconds".into(), json!(v as i64));
+                        }
+                        _ => {}
+                    }
+                }
+                if !audiences.is_empty() {
+                    spec.insert("audiences".into(), json!(audiences));
+                }
+                out.insert("spec".into(), Value::Object(spec));
+            }
+            ("Role" | "ClusterRole", 2, Field::Bytes(x)) => list_a.push(policy_rule(x)?),
+            ("ClusterRole", 3, Field::Bytes(x)) => {
+                let mut selectors = vec![];
+                for (n, f) in fields(x)? {
+                    if let (1, Field::Bytes(sel)) = (n, f) {
+                        selectors.push(label_selector(sel)?);
+                    }
+                }
+                out.insert(
+                    "aggregationRule".into(),
+                    json!({"clusterRoleSelectors": selectors}),
+                );
+            }
+            ("RoleBinding" | "ClusterRoleBinding", 2, Field::Bytes(x)) => {
+                list_a.push(Value::Object(simple(
+                    x,
+                    &[(1, "kind"), (2, "apiGroup"), (3, "name"), (4, "namespace")],
+                    &[],
+                    &[],
+                )?))
+            }
+            ("RoleBinding" | "ClusterRoleBinding", 3, Field::Bytes(x)) => {
+                out.insert(
+                    "roleRef".into(),
+                    Value::Object(simple(
+                        x,
+                        &[(1, "apiGroup"), (2, "kind"), (3, "name")],
+                        &[],
+                        &[],
+                    )?),
+                );
+            }
             ("ServiceAccount", 4, Field::Varint(v)) => {
                 out.insert("automountServiceAccountToken".into(), json!(v != 0));
             }
@@ -320,13 +383,86 @@ fn decode_kind(kind: &str, raw: &[u8]) -> ApiResult<Option<Map<String, Value>>> 
             out.insert(name.into(), Value::Object(m));
         }
     }
-    if !list_a.is_empty() {
-        out.insert("secrets".into(), json!(list_a));
+    match kind {
+        "Role" | "ClusterRole" => {
+            out.insert("rules".into(), json!(list_a));
+        }
+        "RoleBinding" | "ClusterRoleBinding" if !list_a.is_empty() => {
+            out.insert("subjects".into(), json!(list_a));
+        }
+        _ if !list_a.is_empty() => {
+            out.insert("secrets".into(), json!(list_a));
+        }
+        _ => {}
     }
     if !list_b.is_empty() {
         out.insert("imagePullSecrets".into(), json!(list_b));
     }
     Ok(Some(out))
+}
+
+/// An RBAC `PolicyRule`: 1 verbs, 2 apiGroups, 3 resources, 4 resourceNames, 5 nonResourceURLs
+/// (all repeated strings; empty lists omitted except `verbs`).
+fn policy_rule(b: &[u8]) -> ApiResult<Value> {
+    let names = [
+        "verbs",
+        "apiGroups",
+        "resources",
+        "resourceNames",
+        "nonResourceURLs",
+    ];
+    let mut lists: [Vec<Value>; 5] = Default::default();
+    for (n, f) in fields(b)? {
+        if let Field::Bytes(x) = f
+            && (1..=5).contains(&n)
+        {
+            lists[(n - 1) as usize].push(json!(text(x)?));
+        }
+    }
+    let mut m = Map::new();
+    for (i, l) in lists.into_iter().enumerate() {
+        if i == 0 || !l.is_empty() {
+            m.insert(names[i].into(), Value::Array(l));
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+/// A `LabelSelector`: 1 matchLabels (map), 2 matchExpressions {1 key, 2 operator, 3 values}.
+fn label_selector(b: &[u8]) -> ApiResult<Value> {
+    let (mut labels, mut exprs) = (Map::new(), vec![]);
+    for (n, f) in fields(b)? {
+        let Field::Bytes(x) = f else { continue };
+        match n {
+            1 => {
+                let (k, v) = map_entry(x, false)?;
+                labels.insert(k, json!(v));
+            }
+            2 => {
+                let mut e = simple(x, &[(1, "key"), (2, "operator")], &[], &[])?;
+                let values: Vec<Value> = fields(x)?
+                    .into_iter()
+                    .filter_map(|(n, f)| match (n, f) {
+                        (3, Field::Bytes(v)) => Some(text(v).map(Value::String)),
+                        _ => None,
+                    })
+                    .collect::<ApiResult<_>>()?;
+                if !values.is_empty() {
+                    e.insert("values".into(), json!(values));
+                }
+                exprs.push(Value::Object(e));
+            }
+            _ => {}
+        }
+    }
+    let mut m = Map::new();
+    if !labels.is_empty() {
+        m.insert("matchLabels".into(), Value::Object(labels));
+    }
+    if !exprs.is_empty() {
+        m.insert("matchExpressions".into(), json!(exprs));
+    }
+    Ok(Value::Object(m))
 }
 
 /// Decodes a protobuf request body into the JSON object it stands for.
@@ -360,7 +496,7 @@ pub fn decode(body: &[u8]) -> ApiResult<Value> {
             Ok(Value::Object(m))
         }
         None => Err(ApiError::unsupported_media_msg(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf bodies are decoded for ConfigMap, Secret, Namespace, ServiceAccount and the self-subject reviews only, not {kind}); workarounds: run kubectl.1.31 for generator commands, or `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf bodies are decoded for ConfigMap, Secret, Namespace, ServiceAccount, TokenRequest, the RBAC kinds and the self-subject reviews only, not {kind}); workarounds: run kubectl.1.31 for generator commands, or `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`"
         ))),
     }
 }
