@@ -36,7 +36,7 @@ pub enum SsaError {
         api_version: String,
         /// The client error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// A request about one object failed.
     #[error("{subject} {operation} failed: {message}")]
@@ -49,7 +49,7 @@ pub enum SsaError {
         message: String,
         /// The client error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// The server-side dry-run apply of an object was refused (invalid object, immutable field
     /// changed without force, missing namespace, ...).

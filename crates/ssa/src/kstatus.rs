@@ -437,3 +437,497 @@ fn age_seconds(ts: &str) -> Option<i64> {
         .as_secs() as i64;
     Some(now - then)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(api_version: &str, kind: &str, extra: Value) -> Value {
+        let mut o = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "n"}});
+        merge(&mut o, extra);
+        o
+    }
+
+    fn merge(into: &mut Value, from: Value) {
+        match (into, from) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k).or_insert(Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v,
+        }
+    }
+
+    #[test]
+    fn table() {
+        use Status::*;
+        let cases: Vec<(&str, Value, Status, &str)> = vec![
+            (
+                "deleting",
+                obj(
+                    "v1",
+                    "ConfigMap",
+                    json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}}),
+                ),
+                Terminating,
+                "Resource scheduled for deletion",
+            ),
+            (
+                "configmap",
+                obj("v1", "ConfigMap", json!({})),
+                Current,
+                "Resource is always ready",
+            ),
+            (
+                "secret",
+                obj("v1", "Secret", json!({})),
+                Current,
+                "Resource is always ready",
+            ),
+            (
+                "namespace",
+                obj("v1", "Namespace", json!({"status": {"phase": "Active"}})),
+                Current,
+                "Resource is current",
+            ),
+            (
+                "generation not observed",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 1}}),
+                ),
+                InProgress,
+                "Deployment generation is 2, but latest observed generation is 1",
+            ),
+            (
+                "deployment no status",
+                obj("apps/v1", "Deployment", json!({"spec": {"replicas": 2}})),
+                InProgress,
+                "Replicas: 0/2",
+            ),
+            (
+                "deployment updating",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 2},
+                "status": {"replicas": 2, "updatedReplicas": 1}}),
+                ),
+                InProgress,
+                "Updated: 1/2",
+            ),
+            (
+                "deployment unavailable",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 1},
+                "status": {"replicas": 1, "updatedReplicas": 1, "availableReplicas": 0}}),
+                ),
+                InProgress,
+                "Available: 0/1",
+            ),
+            (
+                "deployment extra pods",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 1},
+                "status": {"replicas": 2, "updatedReplicas": 1}}),
+                ),
+                InProgress,
+                "Pending termination: 1",
+            ),
+            (
+                "deployment deadline",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 1},
+                "status": {"conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}}),
+                ),
+                Failed,
+                "Progress deadline exceeded",
+            ),
+            (
+                "deployment deadline set, not progressed",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 1, "progressDeadlineSeconds": 600},
+                "status": {"replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}}),
+                ),
+                InProgress,
+                "ReplicaSet not Available",
+            ),
+            (
+                "deployment not available",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 1},
+                "status": {"replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}}),
+                ),
+                InProgress,
+                "Deployment not Available",
+            ),
+            (
+                "deployment current",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"metadata": {"generation": 1},
+                "spec": {"replicas": 1, "progressDeadlineSeconds": 600},
+                "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1,
+                  "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}}),
+                ),
+                Current,
+                "Deployment is available. Replicas: 1",
+            ),
+            (
+                "deployment scaled to zero",
+                obj(
+                    "apps/v1",
+                    "Deployment",
+                    json!({"spec": {"replicas": 0},
+                "status": {"conditions": [{"type": "Available", "status": "True"}]}}),
+                ),
+                Current,
+                "Deployment is available. Replicas: 0",
+            ),
+            (
+                "statefulset ready",
+                obj(
+                    "apps/v1",
+                    "StatefulSet",
+                    json!({"spec": {"replicas": 2},
+                "status": {"replicas": 2, "readyReplicas": 2, "currentReplicas": 2, "updatedReplicas": 2, "currentRevision": "a", "updateRevision": "a"}}),
+                ),
+                Current,
+                "All replicas scheduled as expected. Replicas: 2",
+            ),
+            (
+                "statefulset revision",
+                obj(
+                    "apps/v1",
+                    "StatefulSet",
+                    json!({"spec": {"replicas": 1},
+                "status": {"replicas": 1, "readyReplicas": 1, "currentReplicas": 1, "currentRevision": "a", "updateRevision": "b"}}),
+                ),
+                InProgress,
+                "Waiting for updated revision to match current",
+            ),
+            (
+                "statefulset ondelete",
+                obj(
+                    "apps/v1",
+                    "StatefulSet",
+                    json!({"spec": {"updateStrategy": {"type": "OnDelete"}}}),
+                ),
+                Current,
+                "StatefulSet is using the ondelete update strategy",
+            ),
+            (
+                "statefulset partition",
+                obj(
+                    "apps/v1",
+                    "StatefulSet",
+                    json!({"spec": {"replicas": 3, "updateStrategy": {"rollingUpdate": {"partition": 1}}},
+                "status": {"replicas": 3, "readyReplicas": 3, "updatedReplicas": 1}}),
+                ),
+                InProgress,
+                "updated: 1/2",
+            ),
+            (
+                "daemonset no generation",
+                obj("apps/v1", "DaemonSet", json!({})),
+                InProgress,
+                "DaemonSet metadata.generation not found",
+            ),
+            (
+                "daemonset not observed",
+                obj(
+                    "apps/v1",
+                    "DaemonSet",
+                    json!({"metadata": {"generation": 1}}),
+                ),
+                InProgress,
+                "DaemonSet status.observedGeneration not found",
+            ),
+            (
+                "daemonset ready",
+                obj(
+                    "apps/v1",
+                    "DaemonSet",
+                    json!({"metadata": {"generation": 1}, "status": {"observedGeneration": 1,
+                "desiredNumberScheduled": 2, "currentNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2, "numberReady": 2}}),
+                ),
+                Current,
+                "All replicas scheduled as expected. Replicas: 2",
+            ),
+            (
+                "daemonset unavailable",
+                obj(
+                    "apps/v1",
+                    "DaemonSet",
+                    json!({"metadata": {"generation": 1}, "status": {"observedGeneration": 1,
+                "desiredNumberScheduled": 2, "currentNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 1}}),
+                ),
+                InProgress,
+                "Available: 1/2",
+            ),
+            (
+                "replicaset failure",
+                obj(
+                    "apps/v1",
+                    "ReplicaSet",
+                    json!({"status": {"conditions": [{"type": "ReplicaFailure", "status": "True"}]}}),
+                ),
+                InProgress,
+                "Replica Failure condition. Check Pods",
+            ),
+            (
+                "replicaset ready",
+                obj(
+                    "apps/v1",
+                    "ReplicaSet",
+                    json!({"spec": {"replicas": 1},
+                "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "fullyLabeledReplicas": 1}}),
+                ),
+                Current,
+                "ReplicaSet is available. Replicas: 1",
+            ),
+            (
+                "pod running ready",
+                obj(
+                    "v1",
+                    "Pod",
+                    json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+                ),
+                Current,
+                "Pod is Ready",
+            ),
+            (
+                "pod crashloop",
+                obj(
+                    "v1",
+                    "Pod",
+                    json!({"status": {"phase": "Running", "containerStatuses": [
+                {"name": "app", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+                ),
+                Failed,
+                "Containers in CrashLoop state: app",
+            ),
+            (
+                "pod pending",
+                obj("v1", "Pod", json!({"status": {"phase": "Pending"}})),
+                InProgress,
+                "Pod is in the Pending phase",
+            ),
+            (
+                "pod unschedulable long ago",
+                obj(
+                    "v1",
+                    "Pod",
+                    json!({"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"},
+                "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}),
+                ),
+                Failed,
+                "Pod could not be scheduled",
+            ),
+            (
+                "pod succeeded",
+                obj("v1", "Pod", json!({"status": {"phase": "Succeeded"}})),
+                Current,
+                "Pod has completed successfully",
+            ),
+            (
+                "pod no phase",
+                obj("v1", "Pod", json!({})),
+                InProgress,
+                "Pod phase not available",
+            ),
+            (
+                "job not started",
+                obj("batch/v1", "Job", json!({})),
+                InProgress,
+                "Job not started",
+            ),
+            (
+                "job complete",
+                obj(
+                    "batch/v1",
+                    "Job",
+                    json!({"spec": {"completions": 1}, "status": {"succeeded": 1,
+                "conditions": [{"type": "Complete", "status": "True"}]}}),
+                ),
+                Current,
+                "Job Completed. succeeded: 1/1",
+            ),
+            (
+                "job failed",
+                obj(
+                    "batch/v1",
+                    "Job",
+                    json!({"status": {"failed": 2,
+                "conditions": [{"type": "Failed", "status": "True"}]}}),
+                ),
+                Failed,
+                "Job Failed. failed: 2/1",
+            ),
+            (
+                "job running",
+                obj(
+                    "batch/v1",
+                    "Job",
+                    json!({"status": {"startTime": "2024-01-01T00:00:00Z", "active": 1}}),
+                ),
+                Current,
+                "Job in progress. success:0, active: 1, failed: 0",
+            ),
+            (
+                "pvc pending",
+                obj(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    json!({"status": {"phase": "Pending"}}),
+                ),
+                InProgress,
+                "PVC is not Bound. phase: Pending",
+            ),
+            (
+                "pvc bound",
+                obj(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    json!({"status": {"phase": "Bound"}}),
+                ),
+                Current,
+                "PVC is Bound",
+            ),
+            (
+                "lb service without ip",
+                obj("v1", "Service", json!({"spec": {"type": "LoadBalancer"}})),
+                InProgress,
+                "ClusterIP not set. Service type: LoadBalancer",
+            ),
+            (
+                "clusterip service",
+                obj(
+                    "v1",
+                    "Service",
+                    json!({"spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1"}}),
+                ),
+                Current,
+                "Service is ready",
+            ),
+            (
+                "crd installing",
+                obj(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    json!({}),
+                ),
+                InProgress,
+                "Install in progress",
+            ),
+            (
+                "crd established",
+                obj(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    json!({"status": {"conditions": [
+                {"type": "NamesAccepted", "status": "True"}, {"type": "Established", "status": "True"}]}}),
+                ),
+                Current,
+                "CRD is established",
+            ),
+            (
+                "crd names conflict",
+                obj(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    json!({"status": {"conditions": [
+                {"type": "NamesAccepted", "status": "False", "reason": "ListKindConflict", "message": "conflict"}]}}),
+                ),
+                Failed,
+                "conflict",
+            ),
+            (
+                "cr ready",
+                obj(
+                    "example.com/v1",
+                    "Widget",
+                    json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+                ),
+                Current,
+                "Resource is Ready",
+            ),
+            (
+                "cr not ready",
+                obj(
+                    "example.com/v1",
+                    "Widget",
+                    json!({"status": {"conditions": [
+                {"type": "Ready", "status": "False", "reason": "Failing", "message": "broken"}]}}),
+                ),
+                InProgress,
+                "broken",
+            ),
+            (
+                "cr reconciling",
+                obj(
+                    "example.com/v1",
+                    "Widget",
+                    json!({"status": {"conditions": [
+                {"type": "Reconciling", "status": "True", "message": "working"}, {"type": "Ready", "status": "True"}]}}),
+                ),
+                InProgress,
+                "working",
+            ),
+            (
+                "cr stalled",
+                obj(
+                    "example.com/v1",
+                    "Widget",
+                    json!({"status": {"conditions": [
+                {"type": "Stalled", "status": "True", "message": "gave up"}]}}),
+                ),
+                Failed,
+                "gave up",
+            ),
+            (
+                "cr no conditions",
+                obj("example.com/v1", "Widget", json!({"status": {}})),
+                Current,
+                "Resource is current",
+            ),
+            (
+                "pdb",
+                obj("policy/v1", "PodDisruptionBudget", json!({})),
+                Current,
+                "AllowedDisruptions has been computed.",
+            ),
+            (
+                "cronjob",
+                obj("batch/v1", "CronJob", json!({})),
+                Current,
+                "Resource is always ready",
+            ),
+        ];
+        for (name, o, status, message) in cases {
+            let r = compute(&o);
+            assert_eq!((r.status, r.message.as_str()), (status, message), "{name}");
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        assert!(age_seconds("2020-01-01T00:00:00Z").unwrap() > 86400 * 365);
+        assert_eq!(age_seconds("garbage"), None);
+        assert_eq!(Status::InProgress.to_string(), "InProgress");
+    }
+}

@@ -233,7 +233,7 @@ impl ResourceManager {
             Err(source) => {
                 return Err(SsaError::Discovery {
                     api_version: meta.api_version(),
-                    source,
+                    source: Box::new(source),
                 });
             }
         };
@@ -776,8 +776,11 @@ impl ResourceManager {
         let checks = crate::health::compile(&opts.health_check_exprs)?;
         let start = Instant::now();
         loop {
-            let statuses: Vec<kstatus::Result> = futures::stream::iter(set)
-                .map(|m| self.status_of(m, &checks))
+            // Owned items: a closure over `&ObjMetadata` makes the future not provably Send
+            // (rustc's higher-ranked lifetime limitation) for callers inside kube-runtime.
+            let checks = &checks;
+            let statuses: Vec<kstatus::Result> = futures::stream::iter(set.iter().cloned())
+                .map(|m| async move { self.status_of(&m, checks).await })
                 .buffered(self.concurrency)
                 .collect()
                 .await;
@@ -907,7 +910,7 @@ fn request_error(operation: &'static str, meta: &ObjMetadata, source: kube::Erro
         operation,
         subject: meta.subject(),
         message: api_message(&source),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -987,7 +990,7 @@ fn has_drifted(live: &Value, dry_run: &Value) -> bool {
     if str_at(dry_run, "/metadata/resourceVersion").is_empty() {
         return true;
     }
-    if str_at(dry_run, "/metadata/deletionTimestamp") != "" {
+    if !str_at(dry_run, "/metadata/deletionTimestamp").is_empty() {
         return true;
     }
     let map = |v: &Value, f: &str| -> serde_json::Map<String, Value> {
@@ -1163,8 +1166,13 @@ impl ApplyOptions {
             exclusion_selector: exclusion,
             if_not_present_selector: sel("ssa", "IfNotPresent"),
             cleanup: ApplyCleanupOptions {
-                annotations: vec!["kubectl.kubernetes.io/last-applied-configuration".into()],
-                labels: Vec::new(),
+                annotations: vec![
+                    "kubectl.kubernetes.io/last-applied-configuration".into(),
+                    // deprecated Flux v1 / early v2 markers
+                    "kustomize.toolkit.fluxcd.io/checksum".into(),
+                    "fluxcd.io/sync-checksum".into(),
+                ],
+                labels: vec!["fluxcd.io/sync-gc-mark".into()],
                 field_managers: vec![
                     fm("kubectl", ManagedFieldsOperation::Apply),
                     fm("kubectl", ManagedFieldsOperation::Update),
@@ -1215,7 +1223,7 @@ mod tests {
 
     #[test]
     fn reconcile_order_like_flux() {
-        let mut v = vec![
+        let mut v = [
             m(
                 "admissionregistration.k8s.io",
                 "ValidatingWebhookConfiguration",
