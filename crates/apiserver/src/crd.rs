@@ -263,6 +263,12 @@ fn conflict(api: &Api, obj: &Value) -> Option<(&'static str, String)> {
 }
 
 fn compute_status(api: &Api, obj: &mut Value) {
+    let found = conflict(api, obj);
+    compute_status_with(obj, found);
+}
+
+/// Status from a name-conflict result computed by the caller.
+fn compute_status_with(obj: &mut Value, found: Option<(&'static str, String)>) {
     let stored: Vec<Value> = obj
         .pointer("/status/storedVersions")
         .and_then(Value::as_array)
@@ -274,7 +280,7 @@ fn compute_status(api: &Api, obj: &mut Value) {
     {
         stored.push(json!(sv));
     }
-    match conflict(api, obj) {
+    match found {
         Some((reason, msg)) => {
             set_condition(obj, "NamesAccepted", "False", reason, &msg);
             let established = obj
@@ -330,9 +336,32 @@ pub fn on_create(api: &Api, obj: &mut Value) {
 }
 
 /// Update hook: recompute status after a spec change.
-pub fn on_update(api: &Api, _cur: &Value, obj: &mut Value) {
-    if obj.pointer("/metadata/deletionTimestamp").is_none() {
-        compute_status(api, obj);
+///
+/// Runs inside the store's write lock, so it must not read other objects (that deadlocked
+/// every CRD update): the name check against other CRDs happens at create time; an update
+/// that keeps its group and names keeps the accepted names and conditions it has, and one that
+/// changes them is accepted without the check.
+pub fn on_update(_api: &Api, cur: &Value, obj: &mut Value) {
+    if obj.pointer("/metadata/deletionTimestamp").is_some() {
+        return;
+    }
+    let same = |p: &str| cur.pointer(p) == obj.pointer(p);
+    let accepted = cur.pointer("/status/acceptedNames").is_some();
+    if same("/spec/group") && same("/spec/names") && accepted {
+        let status = cur.get("status").cloned().unwrap_or(json!({}));
+        let mut stored = status.get("storedVersions").cloned();
+        obj["status"] = status;
+        if let Some(sv) = storage_version(obj) {
+            let list = stored.get_or_insert_with(|| json!([]));
+            if let Some(a) = list.as_array_mut()
+                && !a.contains(&json!(sv))
+            {
+                a.push(json!(sv));
+            }
+        }
+        obj["status"]["storedVersions"] = stored.unwrap_or(json!([]));
+    } else {
+        compute_status_with(obj, None);
     }
 }
 
