@@ -25,6 +25,7 @@ pub mod structural;
 pub mod table;
 pub mod transport;
 pub mod util;
+pub mod validation_rules;
 pub mod watch;
 pub mod workloads;
 

@@ -638,7 +638,10 @@ fn admit(ri: &ResourceInfo, obj: &mut Value, ctx: &mut WriteCtx) -> ApiResult<()
     }
     if let Some(crd) = &ri.crd {
         crate::structural::default_values(&crd.schema, obj);
-        let causes = crate::structural::validate(&crd.schema, obj);
+        let mut causes = crate::structural::validate(&crd.schema, obj);
+        if causes.is_empty() {
+            causes = crate::validation_rules::validate(&crd.schema, obj);
+        }
         if !causes.is_empty() {
             return Err(ApiError::invalid(
                 &ri.kind,

@@ -6,6 +6,8 @@ mod common;
 
 #[path = "conformance/basics.rs"]
 mod basics;
+#[path = "conformance/cel.rs"]
+mod cel;
 #[path = "conformance/crash.rs"]
 mod crash;
 #[path = "conformance/crd.rs"]

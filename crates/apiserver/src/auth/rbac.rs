@@ -101,8 +101,7 @@ impl Rule {
                 || (!a.subresource.is_empty()
                     && r.strip_prefix("*/") == Some(a.subresource.as_str()))
         });
-        resource_ok
-            && (self.resource_names.is_empty() || self.resource_names.contains(&a.name))
+        resource_ok && (self.resource_names.is_empty() || self.resource_names.contains(&a.name))
     }
 
     /// Whether this (owner) rule covers every permission of `sub` (upstream `ruleCovers`).
