@@ -547,11 +547,42 @@ pub fn check_write(
     obj: &Value,
     cur: Option<&Value>,
 ) -> ApiResult<()> {
-    if group != GROUP || user.is_master() {
+    if group != GROUP {
         return Ok(());
     }
     let ns = meta_str(obj, "namespace");
     let name = meta_str(obj, "name");
+    if let Some(c) = cur
+        && matches!(resource, "rolebindings" | "clusterrolebindings")
+        && c["roleRef"] != obj["roleRef"]
+    {
+        // Upstream reports the rejected (new) value.
+        let r = &obj["roleRef"];
+        let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        let kind = if resource == "rolebindings" {
+            "RoleBinding"
+        } else {
+            "ClusterRoleBinding"
+        };
+        return Err(ApiError::invalid(
+            kind,
+            GROUP,
+            name,
+            vec![crate::error::cause(
+                "FieldValueInvalid",
+                "roleRef",
+                format!(
+                    "Invalid value: rbac.RoleRef{{APIGroup:{:?}, Kind:{:?}, Name:{:?}}}: cannot change roleRef",
+                    s("apiGroup"),
+                    s("kind"),
+                    s("name")
+                ),
+            )],
+        ));
+    }
+    if user.is_master() {
+        return Ok(());
+    }
     let deny = |msg: String| forbidden_status(GROUP, resource, name, &msg);
     match resource {
         "roles" | "clusterroles" => {

@@ -642,6 +642,23 @@ fn kubectl_generators_for_roles_bindings_and_tokens() {
         .ok()
         .stdout;
     assert_eq!(rules, r#"["get","list"]"#);
+    // roleRef is immutable.
+    let out = env
+        .kubectl(&[
+            "-n",
+            &ns,
+            "patch",
+            "rolebinding",
+            "bot-cm",
+            "--type=merge",
+            "-p",
+            r#"{"roleRef":{"name":"other"}}"#,
+        ])
+        .fails();
+    assert_eq!(
+        out.stderr.trim(),
+        "The RoleBinding \"bot-cm\" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"Role\", Name:\"other\"}: cannot change roleRef"
+    );
     let agg = unique("agg");
     env.kubectl(&["create", "clusterrole", &agg, "--aggregation-rule=team=a"])
         .ok();
