@@ -11,7 +11,7 @@ mod object;
 pub use changeset::{Action, ChangeSet, ChangeSetEntry};
 pub use error::SsaError;
 pub use manager::{
-    ApplyCleanupOptions, ApplyOptions, DeleteOptions, DiffEntry, FieldManager, HealthCheckExpr,
-    ManagedFieldsOperation, PropagationPolicy, ResourceManager, WaitOptions,
+    ApplyCleanupOptions, ApplyOptions, DeleteOptions, DiffEntry, DiscoveryCache, FieldManager,
+    HealthCheckExpr, ManagedFieldsOperation, PropagationPolicy, ResourceManager, WaitOptions,
 };
 pub use object::{ObjMetadata, Owner, set_owner_labels, stale_objects};

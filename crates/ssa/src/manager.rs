@@ -1,7 +1,7 @@
 //! The resource manager: staged server-side apply, dry-run diff, delete and wait.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -66,6 +66,9 @@ pub struct ApplyOptions {
     pub wait_timeout: Duration,
     /// Field managers/annotations/labels removed from live objects.
     pub cleanup: ApplyCleanupOptions,
+    /// `(group, kind)` pairs applied in their own stage after the `*Class` kinds and before
+    /// the rest (Flux's `--custom-stage-kinds`), without waiting.
+    pub custom_stage_kinds: Vec<(String, String)>,
 }
 
 impl Default for ApplyOptions {
@@ -78,6 +81,7 @@ impl Default for ApplyOptions {
             wait_interval: Duration::from_secs(2),
             wait_timeout: Duration::from_secs(60),
             cleanup: ApplyCleanupOptions::default(),
+            custom_stage_kinds: Vec::new(),
         }
     }
 }
@@ -166,7 +170,37 @@ pub struct ResourceManager {
     owner: Owner,
     concurrency: usize,
     /// (group, version, kind) → resource and scope, filled from discovery on a miss.
-    resources: Mutex<HashMap<(String, String, String), Resolved>>,
+    resources: DiscoveryCache,
+}
+
+/// The discovery cache of resource managers: group/version/kind → resource name and scope.
+/// Cheap to clone; clones share entries, so managers built for other clients of the same
+/// cluster (impersonation) can share one with [`ResourceManager::with_discovery_cache`].
+#[derive(Clone, Default)]
+pub struct DiscoveryCache(Arc<Mutex<KindMap>>);
+
+/// (group, version, kind) → resolution.
+type KindMap = HashMap<(String, String, String), Resolved>;
+
+impl DiscoveryCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of cached kinds.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, KindMap> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[derive(Clone)]
@@ -191,7 +225,7 @@ impl ResourceManager {
             client,
             owner,
             concurrency: 4,
-            resources: Mutex::new(HashMap::new()),
+            resources: DiscoveryCache::default(),
         }
     }
 
@@ -251,8 +285,26 @@ impl ResourceManager {
         cache.get(&key).cloned().ok_or_else(unknown)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), Resolved>> {
-        self.resources.lock().unwrap_or_else(|e| e.into_inner())
+    fn cache(&self) -> std::sync::MutexGuard<'_, KindMap> {
+        self.resources.lock()
+    }
+
+    /// Forgets a kind (its resource answered 404: CRD deleted or changed); the next use
+    /// re-reads discovery.
+    fn invalidate(&self, meta: &ObjMetadata) {
+        self.cache()
+            .remove(&(meta.group.clone(), meta.version.clone(), meta.kind.clone()));
+    }
+
+    /// Uses `cache` (shared with other managers) instead of this manager's own.
+    pub fn with_discovery_cache(mut self, cache: DiscoveryCache) -> Self {
+        self.resources = cache;
+        self
+    }
+
+    /// This manager's discovery cache, to share with managers for other clients.
+    pub fn discovery_cache(&self) -> DiscoveryCache {
+        self.resources.clone()
     }
 
     /// The dynamic API of an object and whether its kind is namespaced.
@@ -295,6 +347,7 @@ impl ResourceManager {
     ) -> Result<ChangeSet, SsaError> {
         let mut defs = Vec::new();
         let mut classes = Vec::new();
+        let mut custom = Vec::new();
         let mut rest = Vec::new();
         for o in objects {
             let meta = ObjMetadata::from_object(&o)?;
@@ -302,6 +355,12 @@ impl ResourceManager {
                 defs.push(o);
             } else if meta.kind.ends_with("Class") {
                 classes.push(o);
+            } else if opts
+                .custom_stage_kinds
+                .iter()
+                .any(|(g, k)| *g == meta.group && *k == meta.kind)
+            {
+                custom.push(o);
             } else {
                 rest.push(o);
             }
@@ -321,6 +380,9 @@ impl ResourceManager {
             let set: Vec<ObjMetadata> = applied.entries.iter().map(|e| e.object.clone()).collect();
             cs.append(applied);
             self.wait_for_set(&set, &wait).await?;
+        }
+        if !custom.is_empty() {
+            cs.append(self.apply_all(custom, opts).await?);
         }
         if !rest.is_empty() {
             cs.append(self.apply_all(rest, opts).await?);
@@ -461,10 +523,19 @@ impl ResourceManager {
         meta: &ObjMetadata,
         object: &Value,
     ) -> Result<Value, SsaError> {
-        let out = api
+        let out = match api
             .patch(&meta.name, &self.apply_params(true), &Patch::Apply(object))
             .await
-            .map_err(|e| dry_run_error(meta, e))?;
+        {
+            Ok(o) => o,
+            Err(e) => {
+                if matches!(&e, kube::Error::Api(s) if s.code == 404) {
+                    // Maybe the kind went away (CRD deleted): look it up again next time.
+                    self.invalidate(meta);
+                }
+                return Err(dry_run_error(meta, e));
+            }
+        };
         Ok(serde_json::to_value(out).unwrap_or(Value::Null))
     }
 

@@ -527,3 +527,64 @@ async fn errors_name_the_object() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_stage_kinds_and_shared_discovery() -> Result<()> {
+    let client = client().await?;
+    let rm = manager().await?;
+    let ns = harness::namespace(&client).await?;
+    let objects = || {
+        vec![
+            deployment(&ns, "d", "nginx:1"),
+            configmap(&ns, "c", json!({})),
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": ns}}),
+        ]
+    };
+    let order = |cs: &ssa::ChangeSet| {
+        cs.entries
+            .iter()
+            .map(|e| e.object.kind.clone())
+            .collect::<Vec<_>>()
+    };
+    let cs = rm.apply_all_staged(objects(), &opts()).await?;
+    assert_eq!(order(&cs), ["ServiceAccount", "ConfigMap", "Deployment"]);
+    let custom = ApplyOptions {
+        custom_stage_kinds: vec![("apps".into(), "Deployment".into())],
+        ..opts()
+    };
+    let cs = rm.apply_all_staged(objects(), &custom).await?;
+    assert_eq!(order(&cs), ["Deployment", "ServiceAccount", "ConfigMap"]);
+
+    // A second manager sharing the cache resolves without discovery of its own.
+    let cache = rm.discovery_cache();
+    let known = cache.len();
+    assert!(known >= 3, "{known}");
+    let other = ssa::ResourceManager::new(client.clone(), harness::owner())
+        .with_discovery_cache(cache.clone());
+    let cs = other.apply_all_staged(objects(), &opts()).await?;
+    assert!(cs.is_empty_of_changes(), "{cs}");
+    assert_eq!(cache.len(), known);
+
+    // A CRD deleted and created again with another kind name in the same group/version is
+    // found again after the stale entry is dropped.
+    let g = group();
+    rm.apply_all_staged(vec![crd(&g, "Widget", "widgets", None)], &opts())
+        .await?;
+    rm.apply_all_staged(vec![json!({"apiVersion": format!("{g}/v1"), "kind": "Widget", "metadata": {"name": "w", "namespace": ns}})], &opts()).await?;
+    let crd_meta = meta(&crd(&g, "Widget", "widgets", None));
+    rm.delete_all(std::slice::from_ref(&crd_meta), &Default::default())
+        .await?;
+    crate::delete_wait::gone(&client, &crd_meta, "customresourcedefinitions").await?;
+    let cs = rm
+        .apply_all_staged(
+            vec![crd(&g, "Gizmo", "gizmos", None), json!({"apiVersion": format!("{g}/v1"), "kind": "Gizmo", "metadata": {"name": "z", "namespace": ns}})],
+            &opts(),
+        )
+        .await?;
+    assert_eq!(
+        action_of(&cs, &format!("Gizmo/{ns}/z")),
+        Some(Action::Created),
+        "{cs}"
+    );
+    Ok(())
+}
