@@ -1,4 +1,4 @@
-//! Integration tests of the controller runtime and the GitRepository reconciler: the embedded
+//! Integration tests of the controller runtime, the GitRepository and Kustomization reconcilers: the embedded
 //! API server in-process, the manager in-process, real Git over `git http-backend` on 127.0.0.1.
 
 #[path = "controllers/harness.rs"]
@@ -12,3 +12,6 @@ mod gitrepository;
 
 #[path = "controllers/runtime.rs"]
 mod runtime;
+
+#[path = "controllers/kustomization.rs"]
+mod kustomization;

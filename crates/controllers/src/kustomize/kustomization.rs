@@ -1385,6 +1385,7 @@ fn apply_options(obj: &Kustomization, timeout: Duration) -> ApplyOptions {
             ],
             exclusions: map(&[(key("ssa"), "Merge")]),
         },
+        ..ApplyOptions::default()
     }
 }
 
