@@ -588,3 +588,66 @@ async fn custom_stage_kinds_and_shared_discovery() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_role_ref_recreated_only_with_force() -> Result<()> {
+    let client = client().await?;
+    let rm = manager().await?;
+    let ns = harness::namespace(&client).await?;
+    let role = |name: &str| {
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name, "namespace": ns},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]})
+    };
+    let binding = |role: &str| {
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rb", "namespace": ns},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": ns}]})
+    };
+    rm.apply_all_staged(
+        vec![role("first"), role("second"), binding("first")],
+        &opts(),
+    )
+    .await?;
+    let m = meta(&binding("first"));
+    let uid = get(&client, &m, "rolebindings").await?.expect("binding")["metadata"]["uid"].clone();
+
+    let err = rm
+        .apply_all_staged(vec![binding("second")], &opts())
+        .await
+        .expect_err("roleRef is immutable");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("RoleBinding/{ns}/rb dry-run failed (Invalid): ")),
+        "{msg}"
+    );
+    assert!(msg.contains("cannot change roleRef"), "{msg}");
+    let live = get(&client, &m, "rolebindings")
+        .await?
+        .expect("binding kept");
+    assert_eq!(live["roleRef"]["name"], "first");
+
+    let forced = ApplyOptions {
+        force: true,
+        ..opts()
+    };
+    let cs = rm
+        .apply_all_staged(vec![binding("second")], &forced)
+        .await?;
+    assert_eq!(cs.to_string(), format!("RoleBinding/{ns}/rb created"));
+    let live = get(&client, &m, "rolebindings")
+        .await?
+        .expect("binding recreated");
+    assert_eq!(live["roleRef"]["name"], "second");
+    assert_ne!(live["metadata"]["uid"], uid);
+
+    // diff tells the same story without touching anything.
+    let diff = rm.diff(vec![binding("first")], &forced).await?;
+    assert_eq!(diff[0].action, Action::Created);
+    let diff = rm.diff(vec![binding("first")], &opts()).await;
+    assert!(diff.is_err_and(|e| e.to_string().contains("cannot change roleRef")));
+    assert_eq!(
+        get(&client, &m, "rolebindings").await?.expect("binding")["roleRef"]["name"],
+        "second"
+    );
+    Ok(())
+}
