@@ -213,6 +213,9 @@ const CLUSTER_COMMANDS: &[&str] = &[
     "tree",
     "events",
     "check",
+    "logs",
+    "build",
+    "diff",
 ];
 
 /// Lets the kubeconfig flags come before the command, as upstream's persistent root flags do

@@ -14,6 +14,9 @@ pub struct LocalArgs {
 
 #[derive(Subcommand)]
 enum LocalCommand {
+    /// Run a GitOps loop on this machine: embedded API server, all controllers, a
+    /// GitRepository and a Kustomization for PATH or URL (default: the bundled quickstart).
+    Up(crate::local_up::UpArgs),
     /// Run the embedded Kubernetes API server alone (until interrupted).
     Apiserver(ApiserverArgs),
 }
@@ -41,6 +44,7 @@ struct ApiserverArgs {
 /// Runs `flux local`.
 pub fn run(args: LocalArgs) -> anyhow::Result<()> {
     match args.command {
+        LocalCommand::Up(a) => crate::local_up::run(a),
         LocalCommand::Apiserver(a) => apiserver(a),
     }
 }

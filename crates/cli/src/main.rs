@@ -14,6 +14,9 @@ mod install;
 mod kinds;
 mod kustomize_cmd;
 mod local;
+mod local_git;
+mod local_up;
+mod logs;
 mod output;
 mod reconcile;
 mod suspend;
@@ -65,6 +68,8 @@ enum Command {
     Tree(tree::TreeArgs),
     /// Display Kubernetes events for Flux resources.
     Events(events::EventsArgs),
+    /// Display formatted logs for Flux components (`--data-dir`: of `flux local up`).
+    Logs(logs::LogsArgs),
     /// Check requirements and installation.
     Check(check::CheckArgs),
     /// Generates completion scripts for various shells.
@@ -119,6 +124,7 @@ fn main() {
         Command::Export(args) => export::run(args),
         Command::Tree(args) => tree::run(args),
         Command::Events(args) => events::run(args),
+        Command::Logs(args) => logs::run(args),
         Command::Check(args) => check::run(args),
         Command::Completion(args) => {
             completion::run(args, <Cli as clap::CommandFactory>::command())

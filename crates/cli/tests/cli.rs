@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "cli/local_up.rs"]
+mod local_up;
+
 fn flux(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_flux"))
         .args(args)
@@ -10,8 +13,15 @@ fn flux(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn install_export_prints_the_fourteen_flux_crds() {
-    let out = flux(&["install", "--export"]);
+fn install_export_prints_the_crds_and_the_controller_manifests() {
+    let out = flux(&[
+        "install",
+        "--export",
+        "--registry",
+        "example.com/fx",
+        "--version",
+        "v9.9.9",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -23,7 +33,9 @@ fn install_export_prints_the_fourteen_flux_crds() {
         .map(|d| serde_saphyr::from_str::<serde_json::Value>(d).expect("each document is YAML"))
         .filter(|d| !d.is_null())
         .collect();
-    let mut names: Vec<&str> = docs
+    let of_kind =
+        |k: &str| -> Vec<&serde_json::Value> { docs.iter().filter(|d| d["kind"] == k).collect() };
+    let mut names: Vec<&str> = of_kind("CustomResourceDefinition")
         .iter()
         .map(|d| d["metadata"]["name"].as_str().unwrap())
         .collect();
@@ -47,14 +59,70 @@ fn install_export_prints_the_fourteen_flux_crds() {
             "receivers.notification.toolkit.fluxcd.io",
         ]
     );
-    for doc in &docs {
+    for doc in of_kind("CustomResourceDefinition") {
         assert_eq!(doc["apiVersion"], "apiextensions.k8s.io/v1");
-        assert_eq!(doc["kind"], "CustomResourceDefinition");
         assert_eq!(
             doc["metadata"]["labels"]["app.kubernetes.io/part-of"],
             "flux"
         );
     }
+    assert_eq!(of_kind("Namespace")[0]["metadata"]["name"], "flux-system");
+    // One Deployment + ServiceAccount per implemented controller, running `flux controllers`.
+    let deploys = of_kind("Deployment");
+    let source = deploys
+        .iter()
+        .find(|d| d["metadata"]["name"] == "source-controller")
+        .expect("source-controller Deployment");
+    let c = &source["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["image"], "example.com/fx/flux:v9.9.9");
+    let cmd: Vec<&str> = c["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(cmd[..3], ["flux", "controllers", "--enable=source"]);
+    assert!(cmd.contains(&"--storage-path=/data"), "{cmd:?}");
+    assert_eq!(
+        source["spec"]["template"]["spec"]["serviceAccountName"],
+        "source-controller"
+    );
+    for d in &deploys {
+        let name = d["metadata"]["name"].as_str().unwrap();
+        assert!(
+            of_kind("ServiceAccount")
+                .iter()
+                .any(|sa| sa["metadata"]["name"] == name),
+            "service account for {name}"
+        );
+    }
+    let svc = of_kind("Service");
+    assert!(
+        svc.iter()
+            .any(|s| s["metadata"]["name"] == "source-controller"
+                && s["spec"]["ports"][0]["targetPort"] == "http"),
+        "artifact Service"
+    );
+    let bindings = of_kind("ClusterRoleBinding");
+    let crd_binding = bindings
+        .iter()
+        .find(|b| b["metadata"]["name"] == "crd-controller-flux-system")
+        .expect("crd-controller binding");
+    assert_eq!(
+        crd_binding["subjects"].as_array().unwrap().len(),
+        deploys.len()
+    );
+    // Components this build does not implement are refused with one line.
+    let out = flux(&[
+        "install",
+        "--export",
+        "--components",
+        "image-automation-controller",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not implemented"), "{err}");
 }
 
 #[test]
