@@ -6,8 +6,7 @@ use crate::crd::CLEANUP_FINALIZER;
 use crate::server::Api;
 use crate::store::{Change, ObjKey};
 use crate::util::meta_str;
-use serde_json::{Value, json};
-use std::collections::HashSet;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -26,8 +25,8 @@ pub struct Settings {
 /// How often expired Events are looked for.
 const EVENT_SWEEP: Duration = Duration::from_secs(30);
 
-/// Runs until shutdown, reacting to wake-ups and polling once a second; starts the workload
-/// simulation as its own task.
+/// Runs until shutdown, reacting to wake-ups and polling once a second; starts the garbage
+/// collector and the workload simulation as their own tasks.
 pub async fn run(api: Arc<Api>, settings: Settings, mut shutdown: watch::Receiver<bool>) {
     if settings.simulate_workloads {
         tokio::spawn(crate::workloads::run(
@@ -36,6 +35,7 @@ pub async fn run(api: Arc<Api>, settings: Settings, mut shutdown: watch::Receive
             shutdown.clone(),
         ));
     }
+    tokio::spawn(crate::gc::run(api.clone(), shutdown.clone()));
     let mut last_sweep: Option<Instant> = None;
     loop {
         tokio::select! {
@@ -52,7 +52,7 @@ pub async fn run(api: Arc<Api>, settings: Settings, mut shutdown: watch::Receive
         // Storage writes fsync; keep them off the async workers.
         let _ = tokio::task::spawn_blocking(move || {
             finish_crds(&a);
-            finish_namespaces(&a);
+            crate::namespaces::finish(&a);
             if sweep {
                 expire_events(&a, ttl);
             }
@@ -192,44 +192,4 @@ fn delete_all(api: &Api, group: &str, plural: &str, ns: Option<&str>) -> usize {
         }
     }
     api.store.list(group, plural, ns).1.len()
-}
-
-fn finish_namespaces(api: &Api) {
-    let (_, namespaces) = api.store.list("", "namespaces", None);
-    for ns in namespaces
-        .iter()
-        .filter(|n| n.pointer("/metadata/deletionTimestamp").is_some())
-    {
-        let name = meta_str(ns, "name").to_string();
-        let snap = api.registry.snapshot();
-        let mut seen = HashSet::new();
-        let mut remaining = 0;
-        for r in snap.preferred().filter(|r| r.namespaced) {
-            if seen.insert((r.group.clone(), r.plural.clone())) {
-                remaining += delete_all(api, &r.group, &r.plural, Some(&name));
-            }
-        }
-        if remaining > 0 {
-            continue;
-        }
-        let key = ObjKey::new("", "namespaces", "", &name);
-        let _ = api.store.mutate(&key, |cur, _| {
-            let Some(cur) = cur else {
-                return Ok(Change::Keep);
-            };
-            let mut o = (**cur).clone();
-            o["spec"]["finalizers"] = json!([]);
-            let empty = o
-                .pointer("/metadata/finalizers")
-                .and_then(Value::as_array)
-                .is_none_or(|a| a.is_empty());
-            Ok(if empty {
-                Change::Delete(o)
-            } else if o == **cur {
-                Change::Keep
-            } else {
-                Change::Put(o)
-            })
-        });
-    }
 }

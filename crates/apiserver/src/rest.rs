@@ -545,7 +545,7 @@ fn check_namespace(ri: &ResourceInfo, obj: &mut Value, ns: &str) -> ApiResult<()
     Ok(())
 }
 
-fn ensure_namespace_usable(api: &Api, ri: &ResourceInfo, ns: &str) -> ApiResult<()> {
+fn ensure_namespace_usable(api: &Api, ri: &ResourceInfo, ns: &str, name: &str) -> ApiResult<()> {
     if !ri.namespaced {
         return Ok(());
     }
@@ -554,12 +554,12 @@ fn ensure_namespace_usable(api: &Api, ri: &ResourceInfo, ns: &str) -> ApiResult<
     };
     if nsobj.pointer("/metadata/deletionTimestamp").is_some() {
         return Err(ApiError::forbidden(
-            format!("{} \"\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", ri.plural),
-            "",
+            format!("{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", if ri.group.is_empty() { ri.plural.clone() } else { format!("{}.{}", ri.plural, ri.group) }),
+            name,
             &ri.group,
             &ri.plural,
         )
-        .with_details(json!({"kind": ri.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]})));
+        .with_details(json!({"name": name, "group": ri.group, "kind": ri.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]})));
     }
     Ok(())
 }
@@ -703,7 +703,7 @@ async fn create(
             "resourceVersion should not be set on objects to be created",
         ));
     }
-    ensure_namespace_usable(api, ri, ns)?;
+    ensure_namespace_usable(api, ri, ns, &name)?;
     init_metadata(&mut obj, ri.generation || ri.crd.is_some());
     if ri.has_status() && ri.crd.is_some() {
         obj.as_object_mut().map(|m| m.remove("status"));
@@ -1123,7 +1123,10 @@ fn finish_update(
     if new == *cur {
         return Ok(Change::Keep);
     }
-    if cur_meta.get("deletionTimestamp").is_some() && finalizers_empty(&new) {
+    if cur_meta.get("deletionTimestamp").is_some()
+        && finalizers_empty(&new)
+        && !has_spec_finalizers(ri, &new)
+    {
         return Ok(Change::Delete(new));
     }
     Ok(Change::Put(new))
@@ -1148,23 +1151,133 @@ fn normalize_times(o: &mut Value) {
     }
 }
 
+/// Whether a namespace still lists `spec.finalizers` (removed by the namespace controller).
+fn has_spec_finalizers(ri: &ResourceInfo, o: &Value) -> bool {
+    ri.group.is_empty()
+        && ri.plural == "namespaces"
+        && o.pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+}
+
 fn finalizers_empty(o: &Value) -> bool {
     o.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_none_or(|a| a.is_empty())
 }
 
-#[derive(Default)]
-struct DeleteOpts {
-    dry_run: bool,
-    uid: Option<String>,
-    rv: Option<String>,
+/// What happens to an object's dependents (objects whose ownerReferences name it) when it is
+/// deleted: `DeleteOptions.propagationPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents keep existing; the server removes their ownerReferences first (`orphan`
+    /// finalizer on the owner).
+    Orphan,
+    /// The owner goes at once; the garbage collector deletes dependents afterwards.
+    Background,
+    /// Dependents are deleted first (`foregroundDeletion` finalizer on the owner).
+    Foreground,
+}
+
+/// The finalizer that keeps an owner until its dependents are orphaned.
+pub const ORPHAN_FINALIZER: &str = "orphan";
+/// The finalizer that keeps an owner until its blocking dependents are deleted.
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// Options of one delete (the `DeleteOptions` body and query parameters).
+#[derive(Debug, Default, Clone)]
+pub struct DeleteOpts {
+    /// `dryRun=All`.
+    pub dry_run: bool,
+    /// `preconditions.uid`.
+    pub uid: Option<String>,
+    /// `preconditions.resourceVersion`.
+    pub rv: Option<String>,
+    /// `propagationPolicy` (or the deprecated `orphanDependents`); None keeps the object's
+    /// finalizers as they are (background).
+    pub propagation: Option<Propagation>,
+}
+
+fn propagation_opts(policy: Option<&str>, orphan: Option<bool>) -> ApiResult<Option<Propagation>> {
+    let invalid = |msg: String| {
+        ApiError::invalid(
+            "DeleteOptions",
+            "meta.k8s.io",
+            "",
+            vec![cause(
+                if msg.starts_with("Unsupported") {
+                    "FieldValueNotSupported"
+                } else {
+                    "FieldValueInvalid"
+                },
+                "propagationPolicy",
+                msg,
+            )],
+        )
+    };
+    let p = match policy {
+        None => None,
+        Some("Orphan") => Some(Propagation::Orphan),
+        Some("Background") => Some(Propagation::Background),
+        Some("Foreground") => Some(Propagation::Foreground),
+        Some(other) => {
+            return Err(invalid(format!(
+                "Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+            )));
+        }
+    };
+    match (p, orphan) {
+        (Some(_), Some(_)) => Err(invalid(format!(
+            "Invalid value: \"{}\": orphanDependents and deletionPropagation cannot be both set",
+            policy.unwrap_or_default()
+        ))),
+        (None, Some(true)) => Ok(Some(Propagation::Orphan)),
+        (None, Some(false)) => Ok(Some(Propagation::Background)),
+        (p, None) => Ok(p),
+    }
+}
+
+/// The finalizers an object gets for a propagation policy (upstream's
+/// `deletionFinalizersForGarbageCollection`); None: unchanged.
+fn finalizers_for(cur: &Value, p: Option<Propagation>) -> Option<Vec<Value>> {
+    let p = p?;
+    let mut f: Vec<Value> = cur
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let before = f.clone();
+    let (add, remove): (Option<&str>, &[&str]) = match p {
+        Propagation::Orphan => (Some(ORPHAN_FINALIZER), &[FOREGROUND_FINALIZER]),
+        Propagation::Foreground => (Some(FOREGROUND_FINALIZER), &[ORPHAN_FINALIZER]),
+        Propagation::Background => (None, &[ORPHAN_FINALIZER, FOREGROUND_FINALIZER]),
+    };
+    f.retain(|x| !remove.iter().any(|r| x == r));
+    if let Some(a) = add
+        && !f.iter().any(|x| x == a)
+    {
+        f.push(json!(a));
+    }
+    (f != before).then_some(f)
 }
 
 fn delete_opts(req: &Req) -> ApiResult<DeleteOpts> {
     let mut o = DeleteOpts::default();
+    let mut policy = req.q("propagationPolicy").map(String::from);
+    let mut orphan = match req.q("orphanDependents") {
+        None => None,
+        Some(v) => Some(v.parse::<bool>().map_err(|_| {
+            ApiError::bad_request(format!("invalid value for orphanDependents: {v}"))
+        })?),
+    };
     if !req.body.is_empty() {
         let b = crate::request::decode_json(&req.body)?;
+        if let Some(p) = b.get("propagationPolicy").and_then(Value::as_str) {
+            policy = Some(p.to_string());
+        }
+        if let Some(v) = b.get("orphanDependents").and_then(Value::as_bool) {
+            orphan = Some(v);
+        }
         if let Some(d) = b.get("dryRun").and_then(Value::as_array) {
             for v in d {
                 match v.as_str() {
@@ -1195,6 +1308,7 @@ fn delete_opts(req: &Req) -> ApiResult<DeleteOpts> {
             )));
         }
     }
+    o.propagation = propagation_opts(policy.as_deref(), orphan)?;
     Ok(o)
 }
 
@@ -1257,12 +1371,21 @@ fn delete_object(
             return Err(ApiError::conflict_msg(&ri.group, &ri.plural, name, &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", meta_str(cur, "resourceVersion"))));
         }
         let has_spec_finalizers = is_ns && cur.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-        let pending = !finalizers_empty(cur) || has_spec_finalizers;
+        let policy_finalizers = finalizers_for(cur, opts.propagation);
+        let mut base = (**cur).clone();
+        if let Some(f) = &policy_finalizers {
+            if f.is_empty() {
+                meta_mut(&mut base).remove("finalizers");
+            } else {
+                meta_mut(&mut base).insert("finalizers".into(), json!(f));
+            }
+        }
+        let pending = !finalizers_empty(&base) || has_spec_finalizers;
         let change = if pending {
             if cur.pointer("/metadata/deletionTimestamp").is_some() {
-                Change::Keep
+                if policy_finalizers.is_some() { Change::Put(base) } else { Change::Keep }
             } else {
-                let mut o = (**cur).clone();
+                let mut o = base;
                 let m = meta_mut(&mut o);
                 m.insert("deletionTimestamp".into(), json!(now_rfc3339()));
                 m.insert("deletionGracePeriodSeconds".into(), json!(0));
@@ -1309,6 +1432,18 @@ fn delete_object(
 /// Deletes an object on behalf of the server's own controllers.
 pub fn internal_delete(api: &Api, ri: &ResourceInfo, ns: &str, name: &str) -> ApiResult<()> {
     delete_object(api, ri, ns, name, &DeleteOpts::default()).map(|_| ())
+}
+
+/// Deletes an object with explicit options (garbage collector, namespace controller); returns
+/// whether it is gone.
+pub fn internal_delete_with(
+    api: &Api,
+    ri: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    opts: &DeleteOpts,
+) -> ApiResult<bool> {
+    delete_object(api, ri, ns, name, opts).map(|(_, gone)| gone)
 }
 
 fn delete_collection(

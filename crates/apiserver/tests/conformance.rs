@@ -14,6 +14,8 @@ mod crash;
 mod crd;
 #[path = "conformance/errors.rs"]
 mod errors;
+#[path = "conformance/gc.rs"]
+mod gc;
 #[path = "conformance/kube_rs.rs"]
 mod kube_rs;
 #[path = "conformance/kubectl_crud.rs"]
