@@ -219,6 +219,8 @@ struct Progress<'a> {
     obj: &'a Kustomization,
     status: KustomizationStatus,
     written: Option<KustomizationStatus>,
+    /// The source revision, once looked up (part of the schedule trigger).
+    revision: Option<String>,
 }
 
 impl Progress<'_> {
@@ -256,6 +258,19 @@ impl Reconciler {
         &self.ctx.shared.options
     }
 
+    /// A resource manager applying as kustomize-controller through `client`, sharing the
+    /// controller's discovery cache.
+    fn resource_manager(&self, client: Client) -> ResourceManager {
+        ResourceManager::new(
+            client,
+            Owner {
+                field_manager: CONTROLLER_NAME.into(),
+                group: GROUP.into(),
+            },
+        )
+        .with_discovery_cache(self.ctx.discovery.clone())
+    }
+
     async fn reconcile_object(&self, obj: Arc<Kustomization>) -> Result<Action, RuntimeError> {
         let namespace = obj.namespace().unwrap_or_default();
         let api: Api<Kustomization> = Api::namespaced(self.ctx.shared.client.clone(), &namespace);
@@ -286,6 +301,7 @@ impl Reconciler {
             obj: &obj,
             status: old.clone().unwrap_or_default(),
             written: old.clone(),
+            revision: None,
         };
         let result = self.steps(&mut progress, &key).await;
         let interval = parse_go_duration(&obj.spec.interval).unwrap_or(Duration::from_secs(600));
@@ -296,7 +312,7 @@ impl Reconciler {
             .and_then(parse_go_duration)
             .unwrap_or(interval);
         let generation = obj.metadata.generation;
-        let trigger = trigger_of(&obj, progress.status.last_attempted_revision.as_deref());
+        let trigger = trigger_of(&obj, progress.revision.as_deref());
 
         let action = match result {
             Err(Stop::NotDue(wait)) => return Ok(Action::requeue(wait)),
@@ -421,6 +437,7 @@ impl Reconciler {
 
         let source = self.source(obj).await?;
         let revision = source.artifact.revision.clone();
+        p.revision = Some(revision.clone());
         tracing::Span::current().record("revision", revision.as_str());
 
         // Due? The trigger includes the source revision, so a new artifact is due at once.
@@ -547,13 +564,7 @@ impl Reconciler {
             go_duration(timeout)
         ));
         p.patch().await?;
-        let rm = ResourceManager::new(
-            client,
-            Owner {
-                field_manager: CONTROLLER_NAME.into(),
-                group: GROUP.into(),
-            },
-        );
+        let rm = self.resource_manager(client);
         let reconcile_start = Instant::now();
         let history = |p: &mut Progress<'_>, status: &str| {
             upsert_history(
@@ -1171,13 +1182,7 @@ impl Reconciler {
                     return Ok(Action::requeue(Duration::from_secs(5)));
                 }
             };
-            let rm = ResourceManager::new(
-                client,
-                Owner {
-                    field_manager: CONTROLLER_NAME.into(),
-                    group: GROUP.into(),
-                },
-            );
+            let rm = self.resource_manager(client);
             match rm.delete_all(&objects, &delete_options(obj)).await {
                 Ok(cs) => {
                     if !cs.entries.is_empty() {

@@ -139,6 +139,9 @@ pub struct KustomizeContext {
     pub recorder: Recorder,
     /// Configuration of the manager's client, the base of impersonating clients.
     pub kube_config: Option<kube::Config>,
+    /// Kind resolutions shared by every reconcile's resource manager (one discovery per kind,
+    /// not per reconcile).
+    pub discovery: ssa::DiscoveryCache,
 }
 
 impl KustomizeContext {
@@ -155,6 +158,7 @@ impl KustomizeContext {
             shared,
             recorder,
             kube_config,
+            discovery: ssa::DiscoveryCache::new(),
         })
     }
 }
