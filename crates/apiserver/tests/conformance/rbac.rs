@@ -816,3 +816,47 @@ async fn impersonated_list_and_watch_follow_bindings() {
         "the impersonated watch never delivered the configmap"
     );
 }
+
+#[test]
+fn impersonated_uid_groups_and_extra_reach_the_identity() {
+    let env = shared();
+    let who = env
+        .kubectl(&[
+            "auth",
+            "whoami",
+            "--as=bob",
+            "--as-group=g1",
+            "--as-group=g2",
+            "--as-uid=u-9",
+            "-o",
+            "json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&who.stdout).unwrap();
+    assert_eq!(
+        v["status"]["userInfo"],
+        json!({"username": "bob", "uid": "u-9", "groups": ["g1", "g2", "system:authenticated"]})
+    );
+    let out = crate::common::py(
+        env,
+        r#"
+st, h, b = raw('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {'apiVersion': 'authentication.k8s.io/v1', 'kind': 'SelfSubjectReview'}, headers={'Impersonate-User': 'system:serviceaccount:team:bot', 'Impersonate-Extra-Scopes.example.com%2fx': 'a'})
+assert st == 201, (st, b)
+u = json.loads(b)['status']['userInfo']
+assert u['username'] == 'system:serviceaccount:team:bot', u
+assert u['groups'] == ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'], u
+assert u['extra'] == {'scopes.example.com/x': ['a']}, u
+# The Python client surfaces a denial as ApiException 403 with the Status body.
+api = client.CoreV1Api(client.ApiClient(header_name='Impersonate-User', header_value='eve'))
+try:
+    api.list_namespaced_secret('default')
+    raise SystemExit('listing secrets as eve succeeded')
+except ApiException as e:
+    assert e.status == 403 and e.reason == 'Forbidden', (e.status, e.reason)
+    s = json.loads(e.body)
+    assert s['message'] == 'secrets is forbidden: User "eve" cannot list resource "secrets" in API group "" in the namespace "default"', s
+print('ok')
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
+}
