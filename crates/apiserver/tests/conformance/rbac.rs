@@ -860,3 +860,83 @@ print('ok')
     );
     assert_eq!(out.trim(), "ok");
 }
+
+#[test]
+fn bind_and_escalate_verbs_allow_granting_what_is_not_held() {
+    let env = shared();
+    let ns = env.namespace("bind");
+    let user = unique("gina");
+    let kc = cert_kubeconfig(env, &user, &[]);
+    // gina manages RoleBindings and Roles in her namespace, may `bind` the `edit` ClusterRole
+    // only, and may `escalate` Roles; she holds none of edit's permissions herself.
+    admin_apply(
+        env,
+        &format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: granter\n  namespace: {ns}\nrules:\n- apiGroups: [rbac.authorization.k8s.io]\n  resources: [rolebindings, roles]\n  verbs: [create, get, update, patch]\n- apiGroups: [rbac.authorization.k8s.io]\n  resources: [clusterroles]\n  verbs: [bind]\n  resourceNames: [edit]\n- apiGroups: [rbac.authorization.k8s.io]\n  resources: [roles]\n  verbs: [escalate]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: granter\n  namespace: {ns}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: granter\nsubjects:\n- kind: User\n  apiGroup: rbac.authorization.k8s.io\n  name: {user}\n"
+        ),
+    );
+    kubectl_as(
+        env,
+        &kc,
+        &[
+            "-n",
+            &ns,
+            "create",
+            "rolebinding",
+            "team-edit",
+            "--clusterrole=edit",
+            "--user=someone",
+        ],
+    )
+    .ok();
+    let out = kubectl_as(
+        env,
+        &kc,
+        &[
+            "-n",
+            &ns,
+            "create",
+            "rolebinding",
+            "team-admin",
+            "--clusterrole=admin",
+            "--user=someone",
+        ],
+    )
+    .fails();
+    assert!(
+        out.stderr.contains(&format!(
+            "rolebindings.rbac.authorization.k8s.io \"team-admin\" is forbidden: user \"{user}\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:"
+        )),
+        "{}",
+        out.stderr
+    );
+    // `escalate` on roles lets her write a Role with permissions she lacks.
+    kubectl_as(
+        env,
+        &kc,
+        &[
+            "-n",
+            &ns,
+            "create",
+            "role",
+            "secrets-reader",
+            "--verb=get",
+            "--resource=secrets",
+        ],
+    )
+    .ok();
+    // ...but not a ClusterRole (no escalate there, and no create either).
+    let out = kubectl_as(
+        env,
+        &kc,
+        &[
+            "create",
+            "clusterrole",
+            &format!("cr-{user}"),
+            "--verb=get",
+            "--resource=secrets",
+        ],
+    )
+    .fails();
+    assert!(out.stderr.contains("Forbidden"), "{}", out.stderr);
+}
