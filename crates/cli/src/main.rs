@@ -1,5 +1,6 @@
 //! The `flux` binary: upstream Flux commands plus fluxrs' local mode.
 
+mod build_diff;
 mod check;
 mod cluster;
 mod completion;
@@ -68,6 +69,10 @@ enum Command {
     Tree(tree::TreeArgs),
     /// Display Kubernetes events for Flux resources.
     Events(events::EventsArgs),
+    /// Build a flux object: the manifests its controller would apply, from a local path.
+    Build(build_diff::BuildArgs),
+    /// Diff a flux object with the cluster (exit 1 when there are differences).
+    Diff(build_diff::DiffArgs),
     /// Display formatted logs for Flux components (`--data-dir`: of `flux local up`).
     Logs(logs::LogsArgs),
     /// Check requirements and installation.
@@ -125,6 +130,16 @@ fn main() {
         Command::Tree(args) => tree::run(args),
         Command::Events(args) => events::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Build(args) => build_diff::run_build(args),
+        Command::Diff(args) => match build_diff::run_diff(args) {
+            // As upstream: 1 when there are differences, 0 none, above 1 on error.
+            Ok(true) => std::process::exit(1),
+            Ok(false) => Ok(()),
+            Err(err) => {
+                eprintln!("✗ {err:#}");
+                std::process::exit(2);
+            }
+        },
         Command::Check(args) => check::run(args),
         Command::Completion(args) => {
             completion::run(args, <Cli as clap::CommandFactory>::command())

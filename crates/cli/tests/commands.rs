@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+#[path = "commands/build_diff.rs"]
+mod build_diff;
+
 /// The shared server: its kubeconfig and a runtime handle for in-test API calls.
 struct Env {
     kubeconfig: PathBuf,
