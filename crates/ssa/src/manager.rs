@@ -841,6 +841,18 @@ impl ResourceManager {
         set: &[ObjMetadata],
         opts: &WaitOptions,
     ) -> Result<(), SsaError> {
+        self.wait_for_set_with_ttl_jobs(set, opts, &[]).await
+    }
+
+    /// [`ResourceManager::wait_for_set`] where the listed Jobs (with `ttlSecondsAfterFinished`,
+    /// see [`WaitOptions::jobs_with_ttl_from`]) count as Current when NotFound: the TTL
+    /// controller may have deleted them once finished, as Flux allows.
+    pub async fn wait_for_set_with_ttl_jobs(
+        &self,
+        set: &[ObjMetadata],
+        opts: &WaitOptions,
+        jobs_with_ttl: &[ObjMetadata],
+    ) -> Result<(), SsaError> {
         if set.is_empty() {
             return Ok(());
         }
@@ -855,6 +867,22 @@ impl ResourceManager {
                 .buffered(self.concurrency)
                 .collect()
                 .await;
+            let statuses: Vec<kstatus::Result> = set
+                .iter()
+                .zip(statuses)
+                .map(|(m, s)| {
+                    if s.status == Status::NotFound
+                        && jobs_with_ttl.iter().any(|j| j.same_object(m))
+                    {
+                        kstatus::Result {
+                            status: Status::Current,
+                            message: "Job with TTL not found (finished and deleted)".into(),
+                        }
+                    } else {
+                        s
+                    }
+                })
+                .collect();
             let all_current = statuses.iter().all(|s| s.status == Status::Current);
             if all_current {
                 return Ok(());
@@ -1257,6 +1285,24 @@ impl ApplyOptions {
     }
 }
 
+impl WaitOptions {
+    /// The Jobs among `objects` (as built, e.g. `kustomize::build` output) that set
+    /// `spec.ttlSecondsAfterFinished`, for [`ResourceManager::wait_for_set_with_ttl_jobs`].
+    pub fn jobs_with_ttl_from(objects: &[Value]) -> Vec<ObjMetadata> {
+        objects
+            .iter()
+            .filter(|o| {
+                o.get("kind").and_then(Value::as_str) == Some("Job")
+                    && o.get("apiVersion")
+                        .and_then(Value::as_str)
+                        .is_some_and(|a| a.starts_with("batch/"))
+                    && o.pointer("/spec/ttlSecondsAfterFinished").is_some()
+            })
+            .filter_map(|o| ObjMetadata::from_object(o).ok())
+            .collect()
+    }
+}
+
 impl DeleteOptions {
     /// Flux's prune options for owner group `group`: objects annotated or labelled
     /// `<group>/prune: Disabled` are skipped; only objects carrying the owner labels
@@ -1281,6 +1327,25 @@ impl DeleteOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The manager's futures must be spawnable from tasks owning their inputs (controllers
+    /// run them in spawned reconcile tasks); this only has to compile.
+    #[allow(dead_code)]
+    fn futures_are_send(rm: ResourceManager, objs: Vec<Value>, set: Vec<ObjMetadata>) {
+        tokio::spawn(async move {
+            let (a, d, w) = (
+                ApplyOptions::default(),
+                DeleteOptions::default(),
+                WaitOptions::default(),
+            );
+            let _ = rm.apply_all_staged(objs.clone(), &a).await;
+            let _ = rm.diff(objs, &a).await;
+            let _ = rm.delete_all(&set, &d).await;
+            let _ = rm.wait_for_set(&set, &w).await;
+            let _ = rm.wait_for_set_with_ttl_jobs(&set, &w, &set).await;
+            let _ = rm.wait_for_termination(&set, &w).await;
+        });
+    }
 
     fn m(group: &str, kind: &str, ns: &str, name: &str) -> ObjMetadata {
         ObjMetadata {
