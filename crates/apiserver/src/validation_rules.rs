@@ -115,11 +115,32 @@ fn evaluate(rules: &Value, v: &Value, path: &str, type_name: &str, out: &mut Vec
     }
 }
 
+/// JSON to a CEL value with Kubernetes' typing: every OpenAPI integer is a CEL `int` (serde
+/// would make non-negative ones `uint`, and `uint + int` has no overload).
+fn to_cel(v: &Value) -> cel::Value {
+    match v {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => cel::Value::Int(i),
+            (None, Some(f)) => cel::Value::Float(f),
+            _ => cel::Value::Null,
+        },
+        Value::String(s) => cel::Value::String(std::sync::Arc::new(s.clone())),
+        Value::Array(a) => cel::Value::List(std::sync::Arc::new(a.iter().map(to_cel).collect())),
+        Value::Object(m) => {
+            let map: std::collections::HashMap<String, cel::Value> =
+                m.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            cel::Value::from(map)
+        }
+    }
+}
+
 /// Compiles and runs one rule with `self` bound to `v`.
 fn run(src: &str, v: &Value) -> Result<bool, String> {
     let program = cel::Program::compile(src).map_err(|e| format!("compilation failed: {e}"))?;
     let mut ctx = cel::Context::default();
-    ctx.add_variable("self", v).map_err(|e| e.to_string())?;
+    ctx.add_variable_from_value("self", to_cel(v));
     match program.execute(&ctx) {
         Ok(cel::Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("rule did not evaluate to a bool: {other:?}")),
@@ -184,6 +205,22 @@ mod tests {
         );
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].field, "spec.steps[1]");
+    }
+
+    #[test]
+    fn integers_are_cel_ints() {
+        let v = json!({"replicas": 3, "ratio": 0.5, "name": "abc", "items": [1, 2]});
+        for rule in [
+            "self.replicas + 1 == 4",
+            "self.replicas > 0",
+            "self.ratio < 1.0",
+            "self.name.startsWith('a')",
+            "self.items.all(i, i > 0)",
+            "size(self.items) == 2",
+        ] {
+            assert_eq!(run(rule, &v), Ok(true), "{rule}");
+        }
+        assert_eq!(run("self.replicas - 5 < 0", &v), Ok(true));
     }
 
     #[test]

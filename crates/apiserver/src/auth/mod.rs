@@ -392,3 +392,108 @@ pub fn forbidden_status(group: &str, resource: &str, name: &str, msg: &str) -> A
     }
     ApiError::forbidden(message, "", "", "").with_details(details)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Uri};
+
+    fn attrs(method: Method, path: &str) -> Attributes {
+        let uri: Uri = path.parse().unwrap();
+        Attributes::of_request(&Req::new(method, &uri, HeaderMap::new(), Bytes::new()))
+    }
+
+    #[test]
+    fn request_attributes_like_request_info() {
+        let a = attrs(Method::GET, "/api/v1/namespaces/ns/configmaps/c");
+        assert_eq!(
+            (
+                a.verb.as_str(),
+                a.resource.as_str(),
+                a.namespace.as_str(),
+                a.name.as_str()
+            ),
+            ("get", "configmaps", "ns", "c")
+        );
+        let a = attrs(Method::GET, "/apis/apps/v1/deployments?watch=true");
+        assert_eq!(
+            (a.verb.as_str(), a.group.as_str(), a.namespace.as_str()),
+            ("watch", "apps", "")
+        );
+        let a = attrs(
+            Method::GET,
+            "/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dc",
+        );
+        assert_eq!((a.verb.as_str(), a.name.as_str()), ("list", "c"));
+        let a = attrs(Method::DELETE, "/api/v1/namespaces/ns/configmaps");
+        assert_eq!(a.verb, "deletecollection");
+        // A namespace is its own namespace; its status is a subresource.
+        let a = attrs(Method::PUT, "/api/v1/namespaces/ns/status");
+        assert_eq!(
+            (
+                a.resource.as_str(),
+                a.name.as_str(),
+                a.subresource.as_str(),
+                a.namespace.as_str()
+            ),
+            ("namespaces", "ns", "status", "ns")
+        );
+        let a = attrs(Method::GET, "/api/v1/namespaces/ns/pods/p/log");
+        assert_eq!(
+            (a.resource.as_str(), a.subresource.as_str()),
+            ("pods", "log")
+        );
+        let a = attrs(
+            Method::POST,
+            "/api/v1/namespaces/ns/serviceaccounts/sa/token",
+        );
+        assert_eq!(
+            (a.verb.as_str(), a.subresource.as_str()),
+            ("create", "token")
+        );
+        // Discovery and other paths are non-resource requests.
+        for p in [
+            "/api",
+            "/api/v1",
+            "/apis/apps",
+            "/apis/apps/v1",
+            "/version",
+            "/openapi/v3",
+        ] {
+            let a = attrs(Method::GET, p);
+            assert!(!a.resource_request, "{p}");
+            assert_eq!((a.verb.as_str(), a.path.as_str()), ("get", p));
+        }
+    }
+
+    #[test]
+    fn forbidden_messages() {
+        let a = Attributes::resource("delete", "", "configmaps", "", "ns", "c");
+        assert_eq!(
+            forbidden("alice", &a, "").message,
+            "configmaps \"c\" is forbidden: User \"alice\" cannot delete resource \"configmaps\" in API group \"\" in the namespace \"ns\""
+        );
+        let a = Attributes::resource("list", "apps", "deployments", "", "", "");
+        assert_eq!(
+            forbidden(
+                "alice",
+                &a,
+                "RBAC: clusterrole.rbac.authorization.k8s.io \"x\" not found"
+            )
+            .message,
+            "deployments.apps is forbidden: User \"alice\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io \"x\" not found"
+        );
+        let a = Attributes::resource("get", "", "pods", "log", "ns", "p");
+        assert!(
+            forbidden("bob", &a, "")
+                .message
+                .contains("cannot get resource \"pods/log\"")
+        );
+        let a = Attributes::non_resource("get", "/metrics");
+        assert_eq!(
+            forbidden("bob", &a, "").message,
+            "forbidden: User \"bob\" cannot get path \"/metrics\""
+        );
+    }
+}
