@@ -117,7 +117,14 @@ pub async fn run(api: Arc<Api>, mut shutdown: watch::Receiver<bool>) {
     let mut queue = rebuild(&api, &mut index);
     loop {
         while let Some(item) = queue.pop_first() {
-            let more = process(&api, &index, &item);
+            // One odd object must not stop collection for everything else.
+            let more = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                process(&api, &index, &item)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!(item = ?item, "garbage collector panicked on an item");
+                vec![]
+            });
             queue.extend(more);
         }
         tokio::select! {

@@ -114,9 +114,12 @@ pub fn apply_defaults(group: &str, plural: &str, obj: &mut Value) {
         return;
     }
     let spec = &mut obj["spec"];
+    // Only objects are filled in: other shapes are left for validation to report.
     let set = |spec: &mut Value, k: &str, v: Value| {
-        if spec.get(k).is_none_or(Value::is_null) {
-            spec[k] = v;
+        if let Some(m) = spec.as_object_mut()
+            && m.get(k).is_none_or(Value::is_null)
+        {
+            m.insert(k.to_string(), v);
         }
     };
     match plural {
@@ -207,7 +210,15 @@ pub async fn run(api: Arc<Api>, delay: Duration, mut shutdown: watch::Receiver<b
     let mut timers: Vec<(Instant, ObjKey)> = Vec::new();
     loop {
         for key in std::mem::take(&mut queue) {
-            if let Some(due) = reconcile(&api, &mut sim, &key) {
+            // One odd object must not stop the simulation for everything else.
+            let due = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reconcile(&api, &mut sim, &key)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!(resource = %key.resource, namespace = %key.namespace, name = %key.name, "workload simulation panicked");
+                None
+            });
+            if let Some(due) = due {
                 timers.push((due, key));
             }
         }
@@ -233,7 +244,10 @@ pub async fn run(api: Arc<Api>, delay: Duration, mut shutdown: watch::Receiver<b
                                 }
                             }
                         }
-                        Err(broadcast::error::RecvError::Lagged(_)) => queue = all_keys(&api),
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            queue = all_keys(&api);
+                            sim.seen.retain(|k, _| queue.contains(k));
+                        }
                         Err(broadcast::error::RecvError::Closed) => return,
                     }
                     // Drain what is already queued so a burst is handled as one batch.

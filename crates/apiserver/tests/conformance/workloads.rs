@@ -245,8 +245,8 @@ fn statefulset_daemonset_replicaset_roll_out() {
         ])
         .ok();
     assert!(
-        out.stdout.contains("partitioned roll out complete")
-            || out.stdout.contains("roll out complete"),
+        out.stdout
+            .contains("partitioned roll out complete: 3 new pods have been updated..."),
         "{}",
         out.stdout
     );
