@@ -101,6 +101,11 @@ fn evaluate(rules: &Value, v: &Value, path: &str, type_name: &str, out: &mut Vec
             _ => "FieldValueInvalid",
         };
         let verdict = run(src, v);
+        // `messageExpression` (a CEL string over `self`) overrides `message` when it yields text.
+        let message = match (&verdict, r.get("messageExpression").and_then(Value::as_str)) {
+            (Ok(false), Some(expr)) => message_expression(expr, v).unwrap_or(message),
+            _ => message,
+        };
         let text = match verdict {
             Ok(true) => continue,
             Ok(false) => match reason {
@@ -133,6 +138,17 @@ fn to_cel(v: &Value) -> cel::Value {
                 m.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
             cel::Value::from(map)
         }
+    }
+}
+
+/// Evaluates a `messageExpression`; `None` unless it yields a non-empty string.
+fn message_expression(src: &str, v: &Value) -> Option<String> {
+    let program = cel::Program::compile(src).ok()?;
+    let mut ctx = cel::Context::default();
+    ctx.add_variable_from_value("self", to_cel(v));
+    match program.execute(&ctx) {
+        Ok(cel::Value::String(s)) if !s.trim().is_empty() => Some(s.to_string()),
+        _ => None,
     }
 }
 
@@ -221,6 +237,18 @@ mod tests {
             assert_eq!(run(rule, &v), Ok(true), "{rule}");
         }
         assert_eq!(run("self.replicas - 5 < 0", &v), Ok(true));
+    }
+
+    #[test]
+    fn message_expressions() {
+        let s = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "x-kubernetes-validations": [{"rule": "self.replicas <= 5", "message": "too many", "messageExpression": "'replicas ' + string(self.replicas) + ' exceeds 5'"}],
+            "properties": {"replicas": {"type": "integer"}}}}});
+        let c = validate(&s, &json!({"spec": {"replicas": 7}}));
+        assert_eq!(
+            c[0].message,
+            "Invalid value: \"object\": replicas 7 exceeds 5"
+        );
     }
 
     #[test]
