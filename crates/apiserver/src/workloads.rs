@@ -349,7 +349,7 @@ pub fn desired_status(key: &ObjKey, obj: &Value, phase: Phase, nodes: i64) -> Op
     let now = now_rfc3339();
     let n = replicas(obj);
     match key.resource.as_str() {
-        "deployments" => Some(deployment(obj, phase, generation, name, &hash, &now)),
+        "deployments" => Some(deployment(obj, &old, phase, generation, name, &hash, &now)),
         "replicasets" => {
             let mut s = json!({"observedGeneration": generation, "replicas": n});
             if n > 0 {
@@ -428,6 +428,7 @@ fn cond(t: &str, status: &str, reason: &str, message: &str, now: &str, update: b
 
 fn deployment(
     obj: &Value,
+    old: &Value,
     phase: Phase,
     generation: i64,
     name: &str,
@@ -444,6 +445,50 @@ fn deployment(
     if n > 0 {
         s["replicas"] = json!(n);
         s["updatedReplicas"] = json!(n);
+    }
+    // A rollout over pods that were all available keeps them serving (rolling update): the
+    // Deployment stays Available while the new ReplicaSet is not ready (or fails).
+    let serving = n > 0
+        && old.get("availableReplicas").and_then(Value::as_i64) >= Some(n)
+        && old
+            .get("conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Available" && c["status"] == "True")
+            });
+    if serving && phase != Phase::Ready {
+        s["updatedReplicas"] = json!(0);
+        s["readyReplicas"] = json!(n);
+        s["availableReplicas"] = json!(n);
+        let progressing = match phase {
+            Phase::Failed => cond(
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                &format!("ReplicaSet \"{rs}\" has timed out progressing."),
+                now,
+                true,
+            ),
+            _ => cond(
+                "Progressing",
+                "True",
+                "ReplicaSetUpdated",
+                &format!("ReplicaSet \"{rs}\" is progressing."),
+                now,
+                true,
+            ),
+        };
+        let available = cond(
+            "Available",
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+            now,
+            true,
+        );
+        s["conditions"] = json!([available, progressing]);
+        return s;
     }
     let available = |s: &mut Value| {
         if n > 0 {
@@ -874,6 +919,19 @@ mod tests {
         assert_eq!(f["conditions"][1]["status"], "False");
         assert_eq!(f["conditions"][1]["reason"], "ProgressDeadlineExceeded");
         assert!(f.get("availableReplicas").is_none());
+    }
+
+    #[test]
+    fn rollout_over_available_pods_stays_available() {
+        let mut d = json!({"metadata": {"name": "x", "uid": "u", "generation": 1}, "spec": {"replicas": 2, "template": {}}});
+        let ready = desired_status(&key("apps", "deployments"), &d, Phase::Ready, 1).unwrap();
+        d["status"] = ready;
+        d["metadata"]["generation"] = json!(2);
+        let s = desired_status(&key("apps", "deployments"), &d, Phase::Progressing, 1).unwrap();
+        assert_eq!(s["updatedReplicas"], 0);
+        assert_eq!(s["availableReplicas"], 2);
+        assert_eq!(s["conditions"][0]["status"], "True");
+        assert_eq!(s["conditions"][1]["reason"], "ReplicaSetUpdated");
     }
 
     #[test]
