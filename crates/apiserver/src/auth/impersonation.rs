@@ -15,8 +15,9 @@ const UID: &str = "impersonate-uid";
 const EXTRA: &str = "impersonate-extra-";
 
 /// The identity a request runs as: the caller itself without impersonation headers, else the
-/// impersonated identity once every part of it is authorized (403 otherwise).
-pub fn apply(api: &Api, caller: &UserInfo, headers: &HeaderMap) -> ApiResult<UserInfo> {
+/// impersonated identity once every part of it is authorized (403 otherwise). Groups, uid or
+/// extras without a user are refused with the 500 upstream answers (`uri` names the request).
+pub fn apply(api: &Api, caller: &UserInfo, headers: &HeaderMap, uri: &str) -> ApiResult<UserInfo> {
     let text = |v: &axum::http::HeaderValue| v.to_str().unwrap_or_default().to_string();
     let user = headers.get(USER).map(text);
     let groups: Vec<String> = headers.get_all(GROUP).iter().map(text).collect();
@@ -34,9 +35,11 @@ pub fn apply(api: &Api, caller: &UserInfo, headers: &HeaderMap) -> ApiResult<Use
         if groups.is_empty() && uid.is_none() && extra.is_empty() {
             return Ok(caller.clone());
         }
+        // Go's `%v` of the `[]ObjectReference` upstream builds (Kind, Namespace, Name, UID,
+        // APIVersion, ResourceVersion, FieldPath), and its answer: an internal error.
         let mut reqs: Vec<String> = groups
             .iter()
-            .map(|g| format!("{{Group  {g}  authentication.k8s.io/v1  }}"))
+            .map(|g| format!("{{Group  {g}    }}"))
             .collect();
         for (k, vs) in &extra {
             for v in vs {
@@ -46,10 +49,15 @@ pub fn apply(api: &Api, caller: &UserInfo, headers: &HeaderMap) -> ApiResult<Use
         if let Some(u) = &uid {
             reqs.push(format!("{{UID  {u}  authentication.k8s.io/v1  }}"));
         }
-        return Err(ApiError::bad_request(format!(
-            "requested [{}] without impersonating a user",
-            reqs.join(" ")
-        )));
+        return Err(ApiError {
+            code: 500,
+            reason: "InternalError",
+            message: format!(
+                "Internal Server Error: {uri:?}: requested [{}] without impersonating a user",
+                reqs.join(" ")
+            ),
+            details: None,
+        });
     };
     let check = |a: Attributes| -> ApiResult<()> {
         let d = rbac::authorize(api, caller, &a);

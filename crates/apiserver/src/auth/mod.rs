@@ -328,7 +328,7 @@ impl AuthState {
 /// Applies impersonation and authorizes the request as the resulting identity; on success the
 /// request carries that identity in `req.user`.
 pub fn authorize_request(api: &Api, req: &mut Req) -> ApiResult<()> {
-    let user = impersonation::apply(api, &req.user, &req.headers)?;
+    let user = impersonation::apply(api, &req.user, &req.headers, &req.path)?;
     req.user = std::sync::Arc::new(user);
     let attrs = Attributes::of_request(req);
     let decision = rbac::authorize(api, &req.user, &attrs);
