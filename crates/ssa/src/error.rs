@@ -78,6 +78,16 @@ pub enum SsaError {
     /// Waiting for objects timed out or an object failed.
     #[error("{0}")]
     Wait(String),
+    /// A drift ignore rule is invalid.
+    #[error("invalid drift ignore rule {what} {value:?}: {reason}")]
+    InvalidIgnoreRule {
+        /// Which part (`path`, `kind`, `labelSelector`, ...).
+        what: String,
+        /// The value given.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A custom health check expression is invalid or failed to evaluate.
     #[error("health check expression for {kind} ({api_version}) {field}: {reason}")]
     HealthCheckExpr {

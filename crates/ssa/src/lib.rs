@@ -4,12 +4,14 @@
 mod changeset;
 mod error;
 pub mod health;
+mod ignore;
 pub mod kstatus;
 mod manager;
 mod object;
 
 pub use changeset::{Action, ChangeSet, ChangeSetEntry};
 pub use error::SsaError;
+pub use ignore::{IgnoreRule, IgnoreSelector};
 pub use manager::{
     ApplyCleanupOptions, ApplyOptions, DeleteOptions, DiffEntry, DiscoveryCache, FieldManager,
     HealthCheckExpr, ManagedFieldsOperation, PropagationPolicy, ResourceManager, WaitOptions,

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::changeset::{Action, ChangeSet, ChangeSetEntry};
 use crate::error::SsaError;
+use crate::ignore::{self, CompiledRules, IgnoreRule};
 use crate::kstatus::{self, Status};
 use crate::object::{ObjMetadata, Owner};
 
@@ -69,6 +70,8 @@ pub struct ApplyOptions {
     /// `(group, kind)` pairs applied in their own stage after the `*Class` kinds and before
     /// the rest (Flux's `--custom-stage-kinds`), without waiting.
     pub custom_stage_kinds: Vec<(String, String)>,
+    /// Fields excluded from drift detection and never reverted (Flux `spec.ignore`).
+    pub drift_ignore_rules: Vec<IgnoreRule>,
 }
 
 impl Default for ApplyOptions {
@@ -82,6 +85,7 @@ impl Default for ApplyOptions {
             wait_timeout: Duration::from_secs(60),
             cleanup: ApplyCleanupOptions::default(),
             custom_stage_kinds: Vec::new(),
+            drift_ignore_rules: Vec::new(),
         }
     }
 }
@@ -402,8 +406,10 @@ impl ResourceManager {
             .map(|o| ObjMetadata::from_object(&o).map(|m| (m, o)))
             .collect::<Result<Vec<_>, _>>()?;
         objects.sort_by(|a, b| reconcile_order(&a.0, &b.0));
+        let rules = ignore::compile(&opts.drift_ignore_rules)?;
+        let rules = &rules;
         let plans: Vec<Result<Planned, SsaError>> = futures::stream::iter(objects)
-            .map(|(meta, obj)| self.plan(meta, obj, opts))
+            .map(|(meta, obj)| self.plan(meta, obj, opts, rules))
             .buffered(self.concurrency)
             .collect()
             .await;
@@ -448,6 +454,7 @@ impl ResourceManager {
         mut meta: ObjMetadata,
         mut object: Value,
         opts: &ApplyOptions,
+        rules: &CompiledRules,
     ) -> Result<Planned, SsaError> {
         let (api, namespaced) = self.api(&meta).await?;
         if !namespaced && !meta.namespace.is_empty() {
@@ -499,9 +506,36 @@ impl ResourceManager {
         }
         let created = str_at(&dry_run, "/metadata/resourceVersion").is_empty();
         let drifted = match &existing {
-            Some(live) => has_drifted(live, &dry_run),
+            Some(live) => has_drifted_ignoring(live, &dry_run, rules),
             None => true,
         };
+        if !created
+            && (drifted || patched)
+            && let Some(live) = &existing
+        {
+            // Ignored fields that differ are not reverted: dropped from what we send when
+            // another apply manager owns them, otherwise pinned to the in-cluster value.
+            for p in rules.paths_for(&dry_run) {
+                if live.pointer(&p) == dry_run.pointer(&p) {
+                    continue;
+                }
+                match live.pointer(&p) {
+                    Some(v)
+                        if !ignore::owned_by_other_apply_manager(
+                            live,
+                            &p,
+                            &self.owner.field_manager,
+                        ) =>
+                    {
+                        let v = v.clone();
+                        if !ignore::set_pointer(&mut object, &p, v) {
+                            ignore::remove_pointer(&mut object, &p);
+                        }
+                    }
+                    _ => ignore::remove_pointer(&mut object, &p),
+                }
+            }
+        }
         let action = if created {
             Action::Created
         } else if drifted || patched {
@@ -637,8 +671,10 @@ impl ResourceManager {
             .map(|o| ObjMetadata::from_object(&o).map(|m| (m, o)))
             .collect::<Result<Vec<_>, _>>()?;
         objects.sort_by(|a, b| reconcile_order(&a.0, &b.0));
+        let rules = ignore::compile(&opts.drift_ignore_rules)?;
+        let rules = &rules;
         let results: Vec<Result<DiffEntry, SsaError>> = futures::stream::iter(objects)
-            .map(|(meta, obj)| self.diff_one(meta, obj, opts))
+            .map(|(meta, obj)| self.diff_one(meta, obj, opts, rules))
             .buffered(self.concurrency)
             .collect()
             .await;
@@ -650,6 +686,7 @@ impl ResourceManager {
         mut meta: ObjMetadata,
         mut object: Value,
         opts: &ApplyOptions,
+        rules: &CompiledRules,
     ) -> Result<DiffEntry, SsaError> {
         let entry = |meta: ObjMetadata, action, live, merged| DiffEntry {
             subject: meta.subject(),
@@ -700,10 +737,14 @@ impl ResourceManager {
             strip_managed_fields(&mut merged);
             return Ok(entry(meta, Action::Created, None, Some(merged)));
         };
-        if !has_drifted(&live, &dry_run) {
+        if !has_drifted_ignoring(&live, &dry_run, rules) {
             return Ok(entry(meta, Action::Unchanged, None, None));
         }
         let mut merged = dry_run;
+        for p in rules.paths_for(&merged) {
+            ignore::remove_pointer(&mut live, &p);
+            ignore::remove_pointer(&mut merged, &p);
+        }
         strip_managed_fields(&mut merged);
         strip_managed_fields(&mut live);
         if meta.group.is_empty() && meta.kind == "Secret" {
@@ -1112,6 +1153,19 @@ fn has_drifted(live: &Value, dry_run: &Value) -> bool {
         v
     };
     !json_eq(&body(live), &body(dry_run))
+}
+
+/// [`has_drifted`] with the ignored paths (selected by the dry-run object) removed from both.
+fn has_drifted_ignoring(live: &Value, dry_run: &Value, rules: &CompiledRules) -> bool {
+    if rules.is_empty() {
+        return has_drifted(live, dry_run);
+    }
+    let (mut l, mut d) = (live.clone(), dry_run.clone());
+    for p in rules.paths_for(dry_run) {
+        ignore::remove_pointer(&mut l, &p);
+        ignore::remove_pointer(&mut d, &p);
+    }
+    has_drifted(&l, &d)
 }
 
 /// Structural equality where object key order is irrelevant (serde_json preserves order here).

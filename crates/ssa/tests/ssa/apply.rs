@@ -651,3 +651,102 @@ async fn immutable_role_ref_recreated_only_with_force() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_ignore_rules_keep_in_cluster_values() -> Result<()> {
+    let client = client().await?;
+    let rm = manager().await?;
+    let ns = harness::namespace(&client).await?;
+    let ignore = ApplyOptions {
+        drift_ignore_rules: vec![ssa::IgnoreRule {
+            paths: vec!["/data/k".into()],
+            selector: Some(ssa::IgnoreSelector {
+                kind: "ConfigMap".into(),
+                name: "tuned|scaled".into(),
+                ..Default::default()
+            }),
+        }],
+        ..opts()
+    };
+    let cm = |name: &str, other: &str| configmap(&ns, name, json!({"k": "git", "other": other}));
+    let api = harness::api_for(&client, &meta(&cm("tuned", "")), "configmaps");
+
+    // Edited with kubectl: taken over (so Configured once) but the ignored value is kept.
+    rm.apply_all_staged(vec![cm("tuned", "1")], &ignore).await?;
+    api.patch(
+        "tuned",
+        &PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..Default::default()
+        },
+        &Patch::Merge(json!({"data": {"k": "edited"}})),
+    )
+    .await?;
+    let cs = rm.apply_all_staged(vec![cm("tuned", "1")], &ignore).await?;
+    assert_eq!(cs.entries[0].action, Action::Configured, "{cs}");
+    assert_eq!(
+        get(&client, &meta(&cm("tuned", "")), "configmaps")
+            .await?
+            .unwrap()["data"]["k"],
+        "edited"
+    );
+    let cs = rm.apply_all_staged(vec![cm("tuned", "1")], &ignore).await?;
+    assert_eq!(cs.entries[0].action, Action::Unchanged, "{cs}");
+
+    // Owned by another apply manager: no drift, and left out of our applies.
+    rm.apply_all_staged(vec![cm("scaled", "1")], &ignore)
+        .await?;
+    api.patch(
+        "scaled",
+        &PatchParams { field_manager: Some("autoscaler".into()), force: true, ..Default::default() },
+        &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scaled", "namespace": ns}, "data": {"k": "theirs"}})),
+    )
+    .await?;
+    let cs = rm
+        .apply_all_staged(vec![cm("scaled", "1")], &ignore)
+        .await?;
+    assert_eq!(cs.entries[0].action, Action::Unchanged, "{cs}");
+    assert!(rm.diff(vec![cm("scaled", "1")], &ignore).await?[0].action == Action::Unchanged);
+    let cs = rm
+        .apply_all_staged(vec![cm("scaled", "2")], &ignore)
+        .await?;
+    assert_eq!(cs.entries[0].action, Action::Configured, "{cs}");
+    let live = get(&client, &meta(&cm("scaled", "")), "configmaps")
+        .await?
+        .unwrap();
+    assert_eq!(live["data"], json!({"k": "theirs", "other": "2"}));
+
+    // Not selected by the rule: reverted as usual.
+    rm.apply_all_staged(vec![cm("plain", "1")], &ignore).await?;
+    api.patch(
+        "plain",
+        &PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..Default::default()
+        },
+        &Patch::Merge(json!({"data": {"k": "edited"}})),
+    )
+    .await?;
+    rm.apply_all_staged(vec![cm("plain", "1")], &ignore).await?;
+    assert_eq!(
+        get(&client, &meta(&cm("plain", "")), "configmaps")
+            .await?
+            .unwrap()["data"]["k"],
+        "git"
+    );
+
+    let bad = ApplyOptions {
+        drift_ignore_rules: vec![ssa::IgnoreRule {
+            paths: vec!["data".into()],
+            selector: None,
+        }],
+        ..opts()
+    };
+    let err = rm
+        .apply_all_staged(vec![cm("plain", "1")], &bad)
+        .await
+        .expect_err("bad rule")
+        .to_string();
+    assert!(err.contains("JSON pointer"), "{err}");
+    Ok(())
+}
