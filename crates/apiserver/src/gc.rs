@@ -272,7 +272,13 @@ fn attempt_to_delete(api: &Api, index: &Index, key: &ObjKey) {
     let mut waiting = Vec::new();
     let mut solid = 0;
     for r in &refs {
-        match index.live.get(&r.uid).and_then(|k| api.store.get(k)) {
+        // Owners are resolved in the dependent's namespace (or at cluster scope), as upstream
+        // looks them up: a namespaced owner elsewhere counts as absent.
+        let owner_key = index
+            .live
+            .get(&r.uid)
+            .filter(|k| k.namespace.is_empty() || k.namespace == key.namespace);
+        match owner_key.and_then(|k| api.store.get(k)) {
             Some(owner) if meta_str(&owner, "uid") == r.uid => {
                 if deleting_with(&owner, FOREGROUND_FINALIZER) {
                     waiting.push(r.uid.clone());

@@ -170,6 +170,38 @@ fn orphan_keeps_dependents_without_the_owner_reference() {
 }
 
 #[test]
+fn owners_resolve_in_the_dependents_namespace() {
+    let env = shared();
+    let a = env.namespace("gc-ns-a");
+    let b = env.namespace("gc-ns-b");
+    env.kubectl(&["create", "configmap", "owner", "-n", &a])
+        .ok();
+    let owner = uid(env, &a, "cm/owner");
+    let dep = |ns: &str, name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n  ownerReferences:\n  - {{apiVersion: v1, kind: ConfigMap, name: owner, uid: {owner}}}\n"
+        )
+    };
+    env.kubectl_in(&dep(&a, "same"), &["apply", "-f", "-"]).ok();
+    env.kubectl_in(&dep(&b, "elsewhere"), &["apply", "-f", "-"])
+        .ok();
+    env.kubectl(&[
+        "wait",
+        "--for=delete",
+        "cm/elsewhere",
+        "-n",
+        &b,
+        "--timeout=20s",
+    ])
+    .ok();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        get(env, &a, "cm/same").is_some(),
+        "an owner in the same namespace holds"
+    );
+}
+
+#[test]
 fn finalizers_hold_objects_until_removed() {
     let env = shared();
     let ns = env.namespace("gc-fin");
