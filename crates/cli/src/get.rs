@@ -100,7 +100,7 @@ pub fn run(args: GetArgs) -> anyhow::Result<()> {
             GetWhat::Helmreleases(n) => (vec![FluxKind::HelmRelease], n.name, false),
             GetWhat::All => {
                 let mut k = SOURCES.to_vec();
-                k.extend([FluxKind::Kustomization, FluxKind::HelmRelease]);
+                k.extend([FluxKind::HelmRelease, FluxKind::Kustomization]);
                 (k, None, true)
             }
         };
@@ -111,6 +111,13 @@ pub fn run(args: GetArgs) -> anyhow::Result<()> {
         let work = async {
             if args.watch {
                 watch(&cluster, kinds[0], name.as_deref(), &opts).await
+            } else if all && kinds.len() > SOURCES.len() {
+                // `get all`, in upstream's order: sources, image automation, HelmReleases,
+                // Kustomizations, then the notification kinds.
+                get_all(&cluster, &kinds[..SOURCES.len()], &opts).await?;
+                get_extra(&cluster, &Extra::IMAGE, &opts).await?;
+                get_all(&cluster, &kinds[SOURCES.len()..], &opts).await?;
+                get_extra(&cluster, &Extra::NOTIFICATION, &opts).await
             } else if all {
                 get_all(&cluster, &kinds, &opts).await
             } else {
@@ -323,4 +330,137 @@ async fn watch(
             }
         }
     }
+}
+
+/// Kinds `get all` lists besides the sources and appliers: image automation and notification,
+/// each with upstream's columns.
+#[derive(Clone, Copy)]
+enum Extra {
+    ImageRepository,
+    ImagePolicy,
+    ImageUpdateAutomation,
+    Receiver,
+    Provider,
+    Alert,
+}
+
+impl Extra {
+    const IMAGE: [Extra; 3] = [
+        Extra::ImageRepository,
+        Extra::ImagePolicy,
+        Extra::ImageUpdateAutomation,
+    ];
+    const NOTIFICATION: [Extra; 3] = [Extra::Receiver, Extra::Provider, Extra::Alert];
+
+    fn resource(self) -> kube::api::ApiResource {
+        use kube::api::ApiResource;
+        match self {
+            Self::ImageRepository => ApiResource::erase::<api::image::ImageRepository>(&()),
+            Self::ImagePolicy => ApiResource::erase::<api::image::ImagePolicy>(&()),
+            Self::ImageUpdateAutomation => {
+                ApiResource::erase::<api::image::ImageUpdateAutomation>(&())
+            }
+            Self::Receiver => ApiResource::erase::<api::notification::Receiver>(&()),
+            Self::Provider => ApiResource::erase::<api::notification::Provider>(&()),
+            Self::Alert => ApiResource::erase::<api::notification::Alert>(&()),
+        }
+    }
+
+    /// Headers after NAME.
+    fn headers(self) -> &'static [&'static str] {
+        match self {
+            Self::ImageRepository => &["Last scan", "Suspended", "Ready", "Message"],
+            Self::ImagePolicy => &["Image", "Tag", "Ready", "Message"],
+            Self::ImageUpdateAutomation => &["Last run", "Suspended", "Ready", "Message"],
+            Self::Receiver | Self::Alert => &["Suspended", "Ready", "Message"],
+            Self::Provider => &["Ready", "Message"],
+        }
+    }
+
+    /// Cells after NAME. Alerts and Providers (v1beta3) have no status: always ready.
+    fn cells(self, obj: &Value) -> Vec<String> {
+        let suspended = output::title_bool(kinds::is_suspended(obj));
+        let (ready, msg) = kinds::ready_and_message(obj);
+        let st = &obj["status"];
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        match self {
+            Self::ImageRepository => {
+                vec![s(&st["lastScanResult"]["scanTime"]), suspended, ready, msg]
+            }
+            Self::ImagePolicy => vec![
+                s(&st["latestRef"]["name"]),
+                s(&st["latestRef"]["tag"]),
+                ready,
+                msg,
+            ],
+            Self::ImageUpdateAutomation => {
+                vec![s(&st["lastAutomationRunTime"]), suspended, ready, msg]
+            }
+            Self::Receiver => vec![suspended, ready, msg],
+            Self::Provider => vec!["True".into(), "Provider is Ready".into()],
+            Self::Alert => vec![suspended, "True".into(), "Alert is Ready".into()],
+        }
+    }
+
+    fn selected(self, obj: &Value, opts: &Opts) -> bool {
+        match (&opts.selector, self) {
+            (None, _) => true,
+            (Some((t, v)), Self::Provider | Self::Alert) => {
+                t.eq_ignore_ascii_case("ready") && v.eq_ignore_ascii_case("true")
+            }
+            (Some((t, v)), _) => kinds::status_matches(obj, t, v),
+        }
+    }
+}
+
+/// Prints one table per extra kind that has objects; kinds the API does not serve are skipped.
+async fn get_extra(cluster: &Cluster, extras: &[Extra], opts: &Opts) -> anyhow::Result<()> {
+    for &extra in extras {
+        let r = extra.resource();
+        let api: kube::Api<DynamicObject> = if opts.all_ns {
+            kube::Api::all_with(cluster.client.clone(), &r)
+        } else {
+            kube::Api::namespaced_with(cluster.client.clone(), &cluster.namespace, &r)
+        };
+        let items = match api.list(&ListParams::default()).await {
+            Ok(l) => l.items,
+            Err(e) if is_not_found(&e) => continue,
+            Err(e) => return Err(cluster.err(e)),
+        };
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|o| (o, to_value(o)))
+            .filter(|(_, v)| extra.selected(v, opts))
+            .map(|(o, v)| {
+                let mut cells = Vec::new();
+                if opts.all_ns {
+                    cells.push(o.metadata.namespace.clone().unwrap_or_default());
+                }
+                cells.push(format!(
+                    "{}/{}",
+                    r.kind.to_lowercase(),
+                    o.metadata.name.clone().unwrap_or_default()
+                ));
+                cells.extend(extra.cells(&v));
+                cells
+            })
+            .collect();
+        // As upstream: a kind with objects gets its table (header) even when the status
+        // selector filters every row out.
+        if items.is_empty() {
+            continue;
+        }
+        let mut h: Vec<&str> = Vec::new();
+        if opts.all_ns {
+            h.push("Namespace");
+        }
+        h.push("Name");
+        h.extend_from_slice(extra.headers());
+        print!(
+            "{}",
+            output::table((!opts.no_header).then_some(&h[..]), &rows)
+        );
+        println!();
+    }
+    Ok(())
 }

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 #[path = "commands/build_diff.rs"]
 mod build_diff;
+#[path = "commands/get_all.rs"]
+mod get_all;
 
 /// The shared server: its kubeconfig and a runtime handle for in-test API calls.
 struct Env {
