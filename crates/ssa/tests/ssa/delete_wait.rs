@@ -337,3 +337,75 @@ async fn wait_with_cel_health_checks() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_workloads_simulated_by_the_api_server() -> Result<()> {
+    let client = client().await?;
+    let rm = manager().await?;
+    let ns = harness::namespace(&client).await?;
+    let deploy = |name: &str, replicas: i64, simulate: Option<&str>| {
+        let mut d = harness::deployment(&ns, name, "nginx:1");
+        d["spec"]["replicas"] = json!(replicas);
+        if let Some(mode) = simulate {
+            d["metadata"]["annotations"] = json!({"fluxrs.io/simulate": mode});
+        }
+        d
+    };
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": ns},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
+    let objects = vec![
+        deploy("web", 2, None),
+        deploy("broken", 1, Some("fail")),
+        deploy("slow", 1, Some("pending")),
+        job,
+    ];
+    let cs = rm.apply_all_staged(objects, &apply_opts()).await?;
+    let by = |n: &str| {
+        cs.entries
+            .iter()
+            .find(|e| e.object.name == n)
+            .expect("entry")
+            .object
+            .clone()
+    };
+    let opts = WaitOptions {
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(30),
+        fail_fast: true,
+        ..Default::default()
+    };
+
+    rm.wait_for_set(&[by("web"), by("migrate")], &opts).await?;
+    let web = get(&client, &by("web"), "deployments").await?.expect("web");
+    assert_eq!(
+        ssa::kstatus::compute(&web).message,
+        "Deployment is available. Replicas: 2"
+    );
+
+    let err = rm
+        .wait_for_set(&[by("web"), by("broken")], &opts)
+        .await
+        .expect_err("broken rollout")
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "failed early due to stalled resources: [Deployment/{ns}/broken status: 'Failed': Progress deadline exceeded]"
+        )
+    );
+
+    let short = WaitOptions {
+        timeout: Duration::from_secs(2),
+        ..opts.clone()
+    };
+    let err = rm
+        .wait_for_set(&[by("slow")], &short)
+        .await
+        .expect_err("pending rollout")
+        .to_string();
+    assert_eq!(
+        err,
+        format!("timeout waiting for: [Deployment/{ns}/slow status: 'InProgress']")
+    );
+    Ok(())
+}
