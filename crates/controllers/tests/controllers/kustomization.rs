@@ -1029,3 +1029,174 @@ async fn suspend_and_resume() -> Result<()> {
     w.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn substitute_from_and_custom_health_checks() -> Result<()> {
+    let mut w = World::new(&[(
+        "app/a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key: \"${greeting} ${name} ${missing:=dflt}\"\n",
+    )])
+    .await?;
+    let ns = w.ns.clone();
+    let rev = w.head()?;
+    let mut vars = ConfigMap::default();
+    vars.metadata.name = Some("vars".into());
+    vars.data = Some([("greeting".to_string(), "hello".to_string())].into());
+    w.cms().create(&PostParams::default(), &vars).await?;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(w.client.clone(), &ns);
+    let mut secret = k8s_openapi::api::core::v1::Secret::default();
+    secret.metadata.name = Some("secret-vars".into());
+    secret.string_data = Some([("name".to_string(), "flux".to_string())].into());
+    secrets.create(&PostParams::default(), &secret).await?;
+    let from = |kind: &str, name: &str, optional: bool| api::kustomize::SubstituteReference {
+        kind: kind.into(),
+        name: name.into(),
+        optional: Some(optional),
+    };
+    let mut spec = w.spec("./app");
+    spec.post_build = Some(api::kustomize::PostBuild {
+        substitute_from: vec![
+            from("ConfigMap", "vars", false),
+            from("Secret", "secret-vars", false),
+            from("ConfigMap", "absent", true),
+        ],
+        ..Default::default()
+    });
+    w.create("app", spec.clone()).await?;
+    w.wait_applied("app", &rev).await?;
+    assert_eq!(data_key(&w.cm("a").await?.context("a")?), "hello flux dflt");
+
+    // A required source of variables that is missing fails the build.
+    let mut missing = spec.clone();
+    missing
+        .post_build
+        .as_mut()
+        .unwrap()
+        .substitute_from
+        .push(from("ConfigMap", "nope", false));
+    w.create("missing", missing).await?;
+    let ks = w
+        .wait_ready("missing", "False", Some("BuildFailed"))
+        .await?;
+    let msg = cond(&ks, "Ready").unwrap().message;
+    assert!(
+        msg.starts_with("substitute from 'ConfigMap/nope' error"),
+        "{msg}"
+    );
+
+    // healthCheckExprs decide the health of matching kinds; an invalid one stalls.
+    let mut exprs = w.spec("./app");
+    exprs.name_prefix = Some("h-".into());
+    exprs.wait = Some(true);
+    exprs.timeout = Some("2s".into());
+    exprs.health_check_exprs = vec![api::meta::CustomHealthCheck {
+        api_version: "v1".into(),
+        kind: Some("ConfigMap".into()),
+        current: "data.key == 'never'".into(),
+        ..Default::default()
+    }];
+    w.create("exprs", exprs).await?;
+    let ks = w
+        .wait_ready("exprs", "False", Some("HealthCheckFailed"))
+        .await?;
+    assert!(
+        cond(&ks, "Healthy")
+            .unwrap()
+            .message
+            .contains(&format!("ConfigMap/{ns}/h-a"))
+    );
+    let patch = json!({"spec": {"healthCheckExprs": [{"apiVersion": "v1", "kind": "ConfigMap", "current": "has(data.key) && data.key.startsWith('${greeting}')"}]}});
+    w.ks.patch("exprs", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    w.wait_ready("exprs", "True", None).await?;
+    let patch = json!({"spec": {"healthCheckExprs": [{"apiVersion": "v1", "kind": "ConfigMap", "current": "(("}]}});
+    w.ks.patch("exprs", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let ks = w
+        .wait_ready("exprs", "False", Some("InvalidCELExpression"))
+        .await?;
+    assert_eq!(cond(&ks, "Stalled").map(|c| c.status), Some("True".into()));
+    w.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_kubeconfig_and_default_service_account() -> Result<()> {
+    let mut w = World::with(&[("app/a.yaml", &cm("a", "1"))], |o| {
+        o.default_service_account = Some("nobody".into())
+    })
+    .await?;
+    let ns = w.ns.clone();
+    let rev = w.head()?;
+
+    // --default-service-account applies to Kustomizations without serviceAccountName.
+    w.create("def", w.spec("./app")).await?;
+    let ks = w
+        .wait_ready("def", "False", Some("ReconciliationFailed"))
+        .await?;
+    let msg = cond(&ks, "Ready").unwrap().message;
+    assert!(
+        msg.contains(&format!("system:serviceaccount:{ns}:nobody")),
+        "{msg}"
+    );
+    assert!(w.cm("a").await?.is_none());
+
+    // spec.kubeConfig: the kubeconfig in a Secret names the (here: same) cluster to apply to.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(w.client.clone(), &ns);
+    let put = |name: &str, value: String| {
+        let mut s = k8s_openapi::api::core::v1::Secret::default();
+        s.metadata.name = Some(name.into());
+        s.string_data = Some([("value".to_string(), value)].into());
+        s
+    };
+    let kubeconfig = harness::server().kubeconfig.clone();
+    secrets
+        .create(&PostParams::default(), &put("kc", kubeconfig.clone()))
+        .await?;
+    let mut spec = w.spec("./app");
+    spec.kube_config = Some(api::meta::KubeConfigReference {
+        secret_ref: Some(api::meta::SecretKeyReference {
+            name: "kc".into(),
+            key: None,
+        }),
+        ..Default::default()
+    });
+    spec.deletion_policy = Some("WaitForTermination".into());
+    w.create("remote", spec.clone()).await?;
+    w.wait_applied("remote", &rev).await?;
+    assert!(w.cm("a").await?.is_some(), "applied through the kubeconfig");
+
+    // Exec plugins are refused unless --insecure-kubeconfig-exec.
+    let mut kc: Value = serde_json::to_value(kube::config::Kubeconfig::from_yaml(&kubeconfig)?)?;
+    for u in kc["users"].as_array_mut().context("users")? {
+        u["user"] = json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "/bin/false"}});
+    }
+    secrets
+        .create(
+            &PostParams::default(),
+            &put("kc-exec", serde_json::to_string(&kc)?),
+        )
+        .await?;
+    let mut exec = spec.clone();
+    exec.name_prefix = Some("exec-".into());
+    exec.kube_config
+        .as_mut()
+        .unwrap()
+        .secret_ref
+        .as_mut()
+        .unwrap()
+        .name = "kc-exec".into();
+    w.create("exec", exec).await?;
+    let ks = w
+        .wait_ready("exec", "False", Some("ReconciliationFailed"))
+        .await?;
+    let msg = cond(&ks, "Ready").unwrap().message;
+    assert!(msg.contains("--insecure-kubeconfig-exec"), "{msg}");
+    assert!(w.cm("exec-a").await?.is_none());
+
+    // WaitForTermination: deleting the Kustomization deletes its objects first.
+    w.delete("remote").await?;
+    assert!(w.cm("a").await?.is_none());
+    w.stop().await;
+    Ok(())
+}
