@@ -465,6 +465,7 @@ impl ResourceManager {
                 m.remove("namespace");
             }
         }
+        remove_invalid_ca_bundle(&mut object);
         let mut existing = get_value(&api, &meta).await?;
         if should_skip(
             &object,
@@ -709,6 +710,7 @@ impl ResourceManager {
                 m.remove("namespace");
             }
         }
+        remove_invalid_ca_bundle(&mut object);
         let existing = get_value(&api, &meta).await?;
         if should_skip(
             &object,
@@ -1155,6 +1157,38 @@ fn has_drifted(live: &Value, dry_run: &Value) -> bool {
     !json_eq(&body(live), &body(dry_run))
 }
 
+/// Drops a CRD's conversion webhook `caBundle` that is not base64 of PEM certificates (e.g. a
+/// placeholder awaiting injection), as Flux does, so the apply does not fail on it.
+fn remove_invalid_ca_bundle(obj: &mut Value) {
+    use base64::Engine;
+    let is_crd = obj.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        && obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"));
+    if !is_crd {
+        return;
+    }
+    let Some(cc) = obj
+        .pointer_mut("/spec/conversion/webhook/clientConfig")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let valid = match cc.get("caBundle").and_then(Value::as_str) {
+        None | Some("") => true,
+        Some(b) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .is_ok_and(|pem| {
+                pem.is_empty()
+                    || String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----")
+            }),
+    };
+    if !valid {
+        cc.remove("caBundle");
+    }
+}
+
 /// [`has_drifted`] with the ignored paths (selected by the dry-run object) removed from both.
 fn has_drifted_ignoring(live: &Value, dry_run: &Value, rules: &CompiledRules) -> bool {
     if rules.is_empty() {
@@ -1517,6 +1551,32 @@ mod tests {
             out,
             vec![json!({"manager": "flux", "operation": "Apply", "fieldsV1": {"f:data": {}}})]
         );
+    }
+
+    #[test]
+    fn invalid_ca_bundles_dropped() {
+        let crd = |bundle: &str| {
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "spec": {"conversion": {"webhook": {"clientConfig": {"caBundle": bundle, "url": "https://x"}}}}})
+        };
+        let pem =
+            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+        for (bundle, kept) in [
+            ("Cg==", false),
+            ("not base64!", false),
+            (pem, true),
+            ("", true),
+        ] {
+            let mut o = crd(bundle);
+            remove_invalid_ca_bundle(&mut o);
+            let cc = &o["spec"]["conversion"]["webhook"]["clientConfig"];
+            assert_eq!(cc.get("caBundle").is_some(), kept, "{bundle}");
+            assert_eq!(cc["url"], "https://x");
+        }
+        let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "spec": {"conversion": {"webhook": {"clientConfig": {"caBundle": "Cg=="}}}}});
+        let before = cm.clone();
+        remove_invalid_ca_bundle(&mut cm);
+        assert_eq!(cm, before);
     }
 
     #[test]
