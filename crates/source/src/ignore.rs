@@ -154,6 +154,20 @@ impl IgnoreRules {
     /// Whether the path (relative to the root, `/`-separated) is excluded. A file under an excluded
     /// directory is excluded unless a later pattern re-includes it by name (go-git's behaviour).
     pub fn is_excluded(&self, rel: &str, is_dir: bool) -> bool {
+        // Paths are relative to the root; empty and `.` segments are dropped because the matcher
+        // strips `./` and would then see a rooted path, which it refuses by panicking (found by
+        // fuzzing with `.//` and `/`).
+        let normalized: String;
+        let rel = if rel.split('/').any(|seg| seg.is_empty() || seg == ".") {
+            normalized = rel
+                .split('/')
+                .filter(|seg| !seg.is_empty() && *seg != ".")
+                .collect::<Vec<_>>()
+                .join("/");
+            normalized.as_str()
+        } else {
+            rel
+        };
         for layer in self.layers.iter().rev() {
             let local = if layer.domain.is_empty() {
                 rel
@@ -275,5 +289,22 @@ mod tests {
         let no_img = IgnoreRules::load(root, Some("")).unwrap();
         assert!(!no_img.is_excluded("logo.png", false));
         assert!(no_img.is_excluded(".gitmodules", false));
+    }
+
+    #[test]
+    fn rooted_paths_do_not_panic() {
+        // Fuzzer find: the matcher asserts on rooted paths; they are treated as root-relative.
+        let rules = IgnoreRules::from_patterns(Path::new("/nonexistent"), ".\n*\n").unwrap();
+        assert!(rules.is_excluded("/", true));
+        assert!(rules.is_excluded("/a/b.yaml", false));
+        assert_eq!(
+            rules.is_excluded("//a", false),
+            rules.is_excluded("a", false)
+        );
+        assert_eq!(rules.is_excluded(".//", true), rules.is_excluded("", true));
+        assert_eq!(
+            rules.is_excluded("./a/./b", false),
+            rules.is_excluded("a/b", false)
+        );
     }
 }
