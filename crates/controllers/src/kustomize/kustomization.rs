@@ -20,6 +20,7 @@ use api::meta::{
 use api::source::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
+use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -69,8 +70,15 @@ pub async fn run(ctx: Arc<KustomizeContext>, mut shutdown: watch::Receiver<bool>
     let schedule = Schedule::new(opts.min_retry_delay, opts.max_retry_delay);
     let config = ControllerConfig::default().concurrency(opts.concurrent.max(1));
     let wc = shared.watcher_config();
-    let controller = Controller::new(api.clone(), wc.clone());
-    let store = controller.store();
+    // Only changes that can make a reconcile necessary wake the object (spec, reconcile
+    // request, deletion): the controller's own status patches do not.
+    let (store, writer) = kube::runtime::reflector::store();
+    let own = kube::runtime::watcher(api.clone(), wc.clone())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(wake_hash, Default::default());
+    let controller = Controller::for_stream(own, store.clone());
     let (s1, s2, s3, s4) = (store.clone(), store.clone(), store.clone(), store);
     let controller = controller
         .watches(
@@ -106,6 +114,20 @@ pub async fn run(ctx: Arc<KustomizeContext>, mut shutdown: watch::Receiver<bool>
             }
         })
         .await;
+}
+
+/// What wakes a Kustomization: its generation, `reconcile.fluxcd.io/requestedAt`, deletion and
+/// finalizer presence.
+fn wake_hash(k: &Kustomization) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    k.metadata.generation.hash(&mut h);
+    k.annotations()
+        .get(RECONCILE_REQUEST_ANNOTATION)
+        .hash(&mut h);
+    k.metadata.deletion_timestamp.is_some().hash(&mut h);
+    k.finalizers().iter().any(|f| f == FINALIZER).hash(&mut h);
+    Some(h.finish())
 }
 
 /// Kustomizations whose `sourceRef` names `src`.
