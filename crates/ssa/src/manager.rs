@@ -466,7 +466,12 @@ impl ResourceManager {
             }
         }
         remove_invalid_ca_bundle(&mut object);
-        let mut existing = get_value(&api, &meta).await?;
+        // As Flux: a failed GET (e.g. Forbidden under impersonation) is reported through the
+        // dry-run's error, which names the object and the reason the same way.
+        let (mut existing, get_error) = match get_value(&api, &meta).await {
+            Ok(v) => (v, None),
+            Err(e) => (None, Some(e)),
+        };
         if should_skip(
             &object,
             existing.as_ref(),
@@ -499,6 +504,9 @@ impl ResourceManager {
                 self.dry_run(&api, &meta, &object).await?
             }
         };
+        if let Some(e) = get_error {
+            return Err(e);
+        }
         let mut patched = false;
         if let Some(live) = existing.as_mut() {
             patched = self
@@ -711,7 +719,10 @@ impl ResourceManager {
             }
         }
         remove_invalid_ca_bundle(&mut object);
-        let existing = get_value(&api, &meta).await?;
+        let (existing, get_error) = match get_value(&api, &meta).await {
+            Ok(v) => (v, None),
+            Err(e) => (None, Some(e)),
+        };
         if should_skip(
             &object,
             existing.as_ref(),
@@ -734,6 +745,9 @@ impl ResourceManager {
                 return Err(e);
             }
         };
+        if let Some(e) = get_error {
+            return Err(e);
+        }
         let Some(mut live) = existing else {
             let mut merged = dry_run;
             strip_managed_fields(&mut merged);

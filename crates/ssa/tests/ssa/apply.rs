@@ -750,3 +750,38 @@ async fn drift_ignore_rules_keep_in_cluster_values() -> Result<()> {
     assert!(err.contains("JSON pointer"), "{err}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonated_service_account_without_rbac_is_refused() -> Result<()> {
+    let client = client().await?;
+    let ns = harness::namespace(&client).await?;
+    let user = format!("system:serviceaccount:{ns}:nobody");
+    let mut kc = kube::config::Kubeconfig::from_yaml(&harness::server().kubeconfig)?;
+    for a in &mut kc.auth_infos {
+        if let Some(info) = a.auth_info.as_mut() {
+            info.impersonate = Some(user.clone());
+        }
+    }
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+    let rm = ssa::ResourceManager::new(kube::Client::try_from(config)?, harness::owner());
+    let err = rm
+        .apply_all_staged(vec![configmap(&ns, "c", json!({"k": "v"}))], &opts())
+        .await
+        .expect_err("no RBAC for the service account");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("ConfigMap/{ns}/c dry-run failed (Forbidden): ")),
+        "{msg}"
+    );
+    assert!(msg.contains(&user), "{msg}");
+    assert!(
+        get(
+            &client,
+            &meta(&configmap(&ns, "c", json!({}))),
+            "configmaps"
+        )
+        .await?
+        .is_none()
+    );
+    Ok(())
+}
