@@ -530,3 +530,87 @@ fn events_expire_after_their_ttl() {
         "only Events expire"
     );
 }
+
+/// The standalone server process on `dir` (port 0: any); returns it and its URL.
+fn spawn_server(dir: &std::path::Path, port: u16) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fluxrs-apiserver"))
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn server");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().strip_prefix("READY ").unwrap().to_string();
+    (child, url)
+}
+
+#[test]
+fn background_work_resumes_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn_server(dir.path(), 0);
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let env = Env {
+        url,
+        kubeconfig: dir.path().join("kubeconfig"),
+        dir: dir.path().to_path_buf(),
+        token: std::fs::read_to_string(dir.path().join("pki/admin.token")).unwrap(),
+    };
+    let ns = "default";
+    let d = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+    env.kubectl_in(d, &["apply", "-f", "-"]).ok();
+    env.kubectl(&[
+        "wait",
+        "--for=condition=Available",
+        "deployment/web",
+        "--timeout=20s",
+    ])
+    .ok();
+    let rv = get(&env, ns, "deployment/web").unwrap()["metadata"]["resourceVersion"].clone();
+    family(&env, ns, &[("held", true, "example.com/hold")]);
+    env.kubectl(&[
+        "delete",
+        "cm",
+        "owner",
+        "--cascade=foreground",
+        "--wait=false",
+    ])
+    .ok();
+    eventually(10, "held dependent marked for deletion", || {
+        get(&env, ns, "cm/held").is_some_and(|h| h["metadata"]["deletionTimestamp"].is_string())
+    });
+    std::process::Command::new("kill")
+        .arg("-9")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let (mut child, _) = spawn_server(dir.path(), port);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        get(&env, ns, "deployment/web").unwrap()["metadata"]["resourceVersion"],
+        rv,
+        "a settled workload is not re-simulated after a restart"
+    );
+    assert!(
+        get(&env, ns, "cm/owner").is_some(),
+        "still waiting for its dependent"
+    );
+    env.kubectl(&[
+        "patch",
+        "cm",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ])
+    .ok();
+    env.kubectl(&["wait", "--for=delete", "cm/owner", "--timeout=20s"])
+        .ok();
+    let _ = child.kill();
+    let _ = child.wait();
+}
