@@ -52,6 +52,8 @@ const TERMINAL_MESSAGE: &str = "Reconciliation failed terminally due to configur
 const SOPS_UNSUPPORTED: &str = "SOPS decryption is not supported yet: spec.decryption cannot be honoured by this controller; remove it or commit the manifests unencrypted";
 /// Polling interval of health checks.
 const HEALTH_POLL: Duration = Duration::from_secs(1);
+/// Artifact metadata key of the revision an OCI artifact was built from (origin revision).
+const ORIGIN_REVISION: &str = "org.opencontainers.image.revision";
 /// Most history snapshots kept in status.
 const HISTORY_LIMIT: usize = 5;
 
@@ -687,6 +689,8 @@ impl Reconciler {
         }
 
         p.status.last_applied_revision = Some(revision.clone());
+        p.status.last_applied_origin_revision =
+            source.artifact.metadata.get(ORIGIN_REVISION).cloned();
         history(p, reason::RECONCILIATION_SUCCEEDED);
         Ok(revision)
     }
@@ -1131,10 +1135,6 @@ impl Reconciler {
                 &msg,
                 generation,
             );
-            let _ = format!(
-                "health check failed after {}",
-                go_duration(started.elapsed())
-            );
             return Err(ReconcileError::transient(reason::HEALTH_CHECK_FAILED, msg).into());
         }
         let msg = format!("Health check passed in {}", go_duration(started.elapsed()));
@@ -1319,6 +1319,13 @@ impl Reconciler {
     ) {
         if let Some(r) = revision.filter(|r| !r.is_empty()) {
             meta.insert(format!("{GROUP}/revision"), r.to_string());
+            if let Some(o) = status
+                .last_applied_origin_revision
+                .as_ref()
+                .filter(|_| status.last_applied_revision.as_deref() == Some(r))
+            {
+                meta.insert(format!("{GROUP}/originRevision"), o.clone());
+            }
         }
         let reason = conditions::find(&status.conditions, ct::READY)
             .map(|c| c.reason.clone())
