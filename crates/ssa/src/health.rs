@@ -1,5 +1,7 @@
 //! Custom health checks (Flux `healthCheckExprs`): CEL expressions over an object's fields.
 
+use std::sync::{Arc, OnceLock};
+
 use serde_json::Value;
 
 use crate::error::SsaError;
@@ -15,6 +17,26 @@ pub struct CompiledCheck {
     failed: Option<cel::Program>,
 }
 
+/// The CEL environment of health checks: the standard library with optional values
+/// (`a.?b.orValue(x)`), `matches`, and the strings, lists and math extensions (Flux enables
+/// cel-go's strings, sets and encoders extensions).
+fn env() -> Arc<cel::Env> {
+    static ENV: OnceLock<Arc<cel::Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = cel::Env::stdlib();
+        for ext in [
+            cel::extensions::strings as fn(&mut cel::Env) -> _,
+            cel::extensions::lists,
+            cel::extensions::math,
+        ] {
+            // Declaring a known extension on a fresh standard environment cannot clash.
+            let _ = env.add_extension(ext);
+        }
+        Arc::new(env)
+    })
+    .clone()
+}
+
 /// Parses every check; an empty `current` or a syntax error is an error naming the check.
 pub fn compile(exprs: &[HealthCheckExpr]) -> Result<Vec<CompiledCheck>, SsaError> {
     exprs
@@ -27,7 +49,9 @@ pub fn compile(exprs: &[HealthCheckExpr]) -> Result<Vec<CompiledCheck>, SsaError
                 reason,
             };
             let parse = |field: &'static str, src: &str| {
-                cel::Program::compile(src).map_err(|err| fail(field, format!("parse error: {err}")))
+                env()
+                    .compile(src)
+                    .map_err(|err| fail(field, format!("parse error: {err}")))
             };
             if e.current.trim().is_empty() {
                 return Err(fail("current", "expression not specified".into()));
@@ -75,7 +99,7 @@ impl CompiledCheck {
                 ),
             };
         }
-        let mut ctx = cel::Context::default();
+        let mut ctx = cel::Context::with_env(env());
         if let Some(map) = obj.as_object() {
             for (k, v) in map {
                 if let Err(e) = ctx.add_variable(k.as_str(), v) {
@@ -163,6 +187,28 @@ mod tests {
         let bare =
             json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
         assert_eq!(c.evaluate(&bare).status, Status::Unknown);
+    }
+
+    #[test]
+    fn flux_cel_features() {
+        let obj = json!({"metadata": {"generation": 2, "name": "app-1"},
+            "status": {"observedGeneration": 2, "phase": "Ready", "ratio": 1.5}});
+        for e in [
+            "status.observedGeneration == metadata.generation && status.ratio > 1",
+            "metadata.name.startsWith('app-') && metadata.name.matches('^app-[0-9]+$')",
+            "status.?phase.orValue('') == 'Ready'",
+            "status.?missing.orValue('none') == 'none'",
+            "metadata.name.upperAscii() == 'APP-1'",
+            "[1, 2, 2].distinct() == [1, 2]",
+        ] {
+            let c = check(e, "", "");
+            assert_eq!(
+                c.evaluate(&obj).status,
+                Status::Current,
+                "{e}: {}",
+                c.evaluate(&obj).message
+            );
+        }
     }
 
     #[test]
