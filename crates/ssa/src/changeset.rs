@@ -100,6 +100,11 @@ impl ChangeSet {
             .all(|e| matches!(e.action, Action::Unchanged | Action::Skipped))
     }
 
+    /// The objects of every entry, in order (e.g. the new inventory).
+    pub fn objects(&self) -> Vec<ObjMetadata> {
+        self.entries.iter().map(|e| e.object.clone()).collect()
+    }
+
     /// Appends the entries of `other`.
     pub fn append(&mut self, other: ChangeSet) {
         self.entries.extend(other.entries);
@@ -120,5 +125,49 @@ impl fmt::Display for ChangeSet {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendering() {
+        let m = |kind: &str, ns: &str, name: &str| ObjMetadata {
+            group: String::new(),
+            version: "v1".into(),
+            kind: kind.into(),
+            namespace: ns.into(),
+            name: name.into(),
+        };
+        let mut cs = ChangeSet::default();
+        cs.add(ChangeSetEntry::new(
+            m("Namespace", "", "apps"),
+            Action::Unchanged,
+        ));
+        cs.add(ChangeSetEntry::new(
+            m("ConfigMap", "apps", "c"),
+            Action::Configured,
+        ));
+        assert_eq!(
+            cs.to_string(),
+            "Namespace/apps unchanged\nConfigMap/apps/c configured"
+        );
+        assert_eq!(
+            cs.to_map(),
+            BTreeMap::from([
+                ("ConfigMap/apps/c".to_string(), "configured".to_string()),
+                ("Namespace/apps".to_string(), "unchanged".to_string())
+            ])
+        );
+        assert_eq!(cs.to_changes_map().len(), 1);
+        assert!(!cs.is_empty_of_changes());
+        assert_eq!(cs.objects()[1].name, "c");
+        let mut quiet = ChangeSet::default();
+        quiet.add(ChangeSetEntry::new(m("Secret", "a", "s"), Action::Skipped));
+        assert!(quiet.is_empty_of_changes());
+        assert_eq!(Action::Deleted.to_string(), "deleted");
+        assert_eq!(Action::Created.as_str(), "created");
     }
 }

@@ -105,6 +105,7 @@ pub enum SsaError {
 fn dry_run_prefix(reason: &str) -> String {
     match reason {
         "NotFound" => "not found: ".to_string(),
+        "NamespaceNotSpecified" => "namespace not specified: ".to_string(),
         "" => "dry-run failed: ".to_string(),
         r => format!("dry-run failed ({r}): "),
     }

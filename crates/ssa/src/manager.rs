@@ -316,10 +316,11 @@ impl ResourceManager {
         let r = self.resolve(meta).await?;
         let api = if r.namespaced {
             if meta.namespace.is_empty() {
+                // What Flux reports: the request to the cluster-wide path is a NotFound.
                 return Err(SsaError::DryRun {
                     subject: meta.subject(),
-                    reason: String::new(),
-                    message: format!("namespace not specified for namespaced kind {}", meta.kind),
+                    reason: "NamespaceNotSpecified".into(),
+                    message: "the server could not find the requested resource".into(),
                     immutable: false,
                 });
             }

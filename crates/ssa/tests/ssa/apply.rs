@@ -507,7 +507,10 @@ async fn errors_name_the_object() -> Result<()> {
         )
         .await
         .expect_err("namespace missing");
-    assert!(err.to_string().contains("ConfigMap/c"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "ConfigMap/c namespace not specified: the server could not find the requested resource"
+    );
     let err = rm
         .apply_all_staged(
             vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})],
