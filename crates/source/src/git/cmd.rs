@@ -8,7 +8,7 @@ use std::process::Stdio;
 use base64::Engine;
 
 use super::error::{redact_url, scrub};
-use super::{CheckoutOptions, GitError};
+use super::{CheckoutOptions, GitAuth, GitError};
 
 /// One operation's private environment: a 0700 temp dir holding config and key files.
 pub(crate) struct Session<'a> {
@@ -19,7 +19,10 @@ pub(crate) struct Session<'a> {
     secrets: Vec<String>,
 }
 
-fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> GitError + 'p {
+pub(crate) fn io_err<'p>(
+    op: &'static str,
+    path: &'p Path,
+) -> impl FnOnce(std::io::Error) -> GitError + 'p {
     move |source| GitError::Io {
         op,
         path: path.to_path_buf(),
@@ -28,7 +31,7 @@ fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -
 }
 
 /// Writes a file only the current user can read.
-fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<(), GitError> {
+pub(crate) fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<(), GitError> {
     let mut o = fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -57,7 +60,7 @@ fn config_value(v: &str) -> String {
 }
 
 /// Percent-encodes URL user info.
-fn pct(s: &str) -> String {
+pub(crate) fn pct(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -70,7 +73,7 @@ fn pct(s: &str) -> String {
 }
 
 /// Single-quotes a word for the shell that runs `GIT_SSH_COMMAND`.
-fn sh_quote(p: &Path) -> String {
+pub(crate) fn sh_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
@@ -97,48 +100,75 @@ fn split_url(url: &str) -> Option<(String, Option<String>, String, String)> {
     ))
 }
 
+/// A validated repository location, shared by both backends.
+pub(crate) struct Target {
+    /// Lower-case scheme: `http`, `https`, `ssh`, `git` or `file`.
+    pub(crate) scheme: String,
+    /// `scheme://host[:port]/`, the scope of HTTP credentials.
+    pub(crate) origin: String,
+    /// The URL handed to the transport: no password in it.
+    pub(crate) url: String,
+    /// The credentials, with those embedded in an http(s) URL moved in.
+    pub(crate) auth: GitAuth,
+}
+
+/// Validates the URL and auth combination of `opts` (scheme allowed, known_hosts for ssh).
+pub(crate) fn validate(opts: &CheckoutOptions) -> Result<Target, GitError> {
+    let shown = redact_url(&opts.url);
+    let invalid = |reason: &str| GitError::InvalidUrl {
+        url: shown.clone(),
+        reason: reason.to_string(),
+    };
+    let (scheme, userinfo, origin, stripped) =
+        split_url(&opts.url).ok_or_else(|| invalid("expected scheme://host/path"))?;
+    let mut auth = opts.auth.clone();
+    let url = match scheme.as_str() {
+        "http" | "https" => {
+            // Credentials embedded in the URL move into the config file, off the command line.
+            if let Some(ui) = userinfo {
+                let (u, p) = ui.split_once(':').unwrap_or((&ui, ""));
+                if auth.username.is_none() && auth.bearer_token.is_none() {
+                    auth.username = Some(u.to_string());
+                    auth.password = Some(p.to_string());
+                }
+            }
+            stripped
+        }
+        // ssh has no use for a password in the URL; drop it so it never reaches a command line.
+        "ssh" => match userinfo.as_deref().and_then(|u| u.split_once(':')) {
+            Some((user, _)) => stripped.replacen("ssh://", &format!("ssh://{user}@"), 1),
+            None => opts.url.clone(),
+        },
+        "git" => {
+            if auth.username.is_some() || auth.bearer_token.is_some() {
+                return Err(invalid("git:// cannot carry credentials"));
+            }
+            opts.url.clone()
+        }
+        "file" if opts.allow_file_urls => opts.url.clone(),
+        "file" => return Err(invalid("file:// URLs are only allowed in local mode")),
+        other => return Err(invalid(&format!("unsupported scheme {other:?}"))),
+    };
+    if scheme == "ssh" && auth.ssh.as_ref().is_none_or(|s| s.known_hosts.is_empty()) {
+        return Err(GitError::MissingKnownHosts { url: shown });
+    }
+    Ok(Target {
+        scheme,
+        origin,
+        url,
+        auth,
+    })
+}
+
 impl<'a> Session<'a> {
     /// Validates the URL and auth combination and writes the private configuration.
     pub(crate) fn new(opts: &'a CheckoutOptions) -> Result<Self, GitError> {
-        let shown = redact_url(&opts.url);
-        let invalid = |reason: &str| GitError::InvalidUrl {
-            url: shown.clone(),
-            reason: reason.to_string(),
-        };
-        let (scheme, userinfo, origin, stripped) =
-            split_url(&opts.url).ok_or_else(|| invalid("expected scheme://host/path"))?;
-        let mut auth = opts.auth.clone();
-        let url = match scheme.as_str() {
-            "http" | "https" => {
-                // Credentials embedded in the URL move into the config file, off the command line.
-                if let Some(ui) = userinfo {
-                    let (u, p) = ui.split_once(':').unwrap_or((&ui, ""));
-                    if auth.username.is_none() && auth.bearer_token.is_none() {
-                        auth.username = Some(u.to_string());
-                        auth.password = Some(p.to_string());
-                    }
-                }
-                stripped
-            }
-            // ssh has no use for a password in the URL; drop it so it never reaches a command line.
-            "ssh" => match userinfo.as_deref().and_then(|u| u.split_once(':')) {
-                Some((user, _)) => stripped.replacen("ssh://", &format!("ssh://{user}@"), 1),
-                None => opts.url.clone(),
-            },
-            "git" => {
-                if auth.username.is_some() || auth.bearer_token.is_some() {
-                    return Err(invalid("git:// cannot carry credentials"));
-                }
-                opts.url.clone()
-            }
-            "file" if opts.allow_file_urls => opts.url.clone(),
-            "file" => return Err(invalid("file:// URLs are only allowed in local mode")),
-            other => return Err(invalid(&format!("unsupported scheme {other:?}"))),
-        };
-        if scheme == "ssh" && auth.ssh.as_ref().is_none_or(|s| s.known_hosts.is_empty()) {
-            return Err(GitError::MissingKnownHosts { url: shown });
-        }
-
+        let Target {
+            scheme,
+            origin,
+            url,
+            auth,
+        } = validate(opts)?;
         let tmp = tempfile::Builder::new()
             .prefix("fluxrs-git-")
             .tempdir()
@@ -451,7 +481,7 @@ impl<'a> Session<'a> {
     }
 }
 
-fn is_missing_ref(detail: &str) -> bool {
+pub(crate) fn is_missing_ref(detail: &str) -> bool {
     let d = detail.to_ascii_lowercase();
     [
         "couldn't find remote ref",

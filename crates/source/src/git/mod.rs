@@ -1,12 +1,15 @@
 //! Git checkout of a GitRepository reference, with Flux's auth options and revision format.
 //!
-//! The transport is the `git` command-line client driven with a private, throw-away configuration:
-//! credentials live only in files of a 0700 temporary directory (config, CA bundle, SSH key,
-//! known_hosts, askpass) and never on a command line, in a log or in an error message.
+//! Two backends share one contract: gix (gitoxide, pure Rust; see `gitoxide.rs`), the default,
+//! and the `git` command-line client driven with a private, throw-away configuration (`cmd.rs`),
+//! used for `recurseSubmodules` and selectable with [`Backend`]. Either way credentials live only
+//! in memory or in files of a 0700 temporary directory (CA bundle, SSH key, known_hosts, askpass)
+//! and never on a command line, in a log or in an error message.
 
 mod auth;
 mod cmd;
 mod error;
+mod gitoxide;
 
 pub use auth::{GitAuth, ProxyOptions, SshAuth};
 pub use error::GitError;
@@ -140,29 +143,76 @@ impl CheckoutResult {
     }
 }
 
-/// Clones `opts.reference` of `opts.url` into `dir` (created; must not exist or be empty).
-pub async fn checkout(opts: &CheckoutOptions, dir: &Path) -> Result<CheckoutResult, GitError> {
-    let fut = checkout_inner(opts, dir);
-    match tokio::time::timeout(opts.timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(GitError::Timeout {
-            url: error::redact_url(&opts.url),
-            after: opts.timeout,
-        }),
+/// Which implementation performs checkouts and resolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// gix (gitoxide), pure Rust. `recurseSubmodules` still goes through the git client.
+    Gix,
+    /// The `git` command-line client.
+    #[default]
+    Cli,
+}
+
+impl Backend {
+    /// The backend named by the `FLUXRS_GIT_BACKEND` environment variable (`gix` or `cli`);
+    /// the default ([`Backend::Cli`]) when unset or unknown.
+    pub fn from_env() -> Backend {
+        match std::env::var("FLUXRS_GIT_BACKEND").as_deref() {
+            Ok("cli") | Ok("git") => Backend::Cli,
+            Ok("gix") => Backend::Gix,
+            _ => Backend::default(),
+        }
     }
 }
 
-/// Resolves `opts.reference` to a commit with `git ls-remote`, without cloning. Lets a controller
-/// skip the clone when the remote still points at the revision it already has.
-pub async fn resolve(opts: &CheckoutOptions) -> Result<CheckoutResult, GitError> {
-    let fut = resolve_inner(opts);
-    match tokio::time::timeout(opts.timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(GitError::Timeout {
+/// Clones `opts.reference` of `opts.url` into `dir` (created; must not exist or be empty) with
+/// the backend [`Backend::from_env`] selects.
+pub async fn checkout(opts: &CheckoutOptions, dir: &Path) -> Result<CheckoutResult, GitError> {
+    checkout_with(Backend::from_env(), opts, dir).await
+}
+
+/// [`checkout`] with an explicit backend.
+pub async fn checkout_with(
+    backend: Backend,
+    opts: &CheckoutOptions,
+    dir: &Path,
+) -> Result<CheckoutResult, GitError> {
+    let r = match backend {
+        // gix has no submodule update; the git client does that one case.
+        Backend::Gix if !opts.recurse_submodules => {
+            tokio::time::timeout(opts.timeout, gitoxide::checkout(opts, dir)).await
+        }
+        _ => tokio::time::timeout(opts.timeout, checkout_inner(opts, dir)).await,
+    };
+    r.unwrap_or_else(|_| {
+        Err(GitError::Timeout {
             url: error::redact_url(&opts.url),
             after: opts.timeout,
-        }),
-    }
+        })
+    })
+}
+
+/// Resolves `opts.reference` to a commit (like `git ls-remote`), without cloning. Lets a
+/// controller skip the clone when the remote still points at the revision it already has.
+pub async fn resolve(opts: &CheckoutOptions) -> Result<CheckoutResult, GitError> {
+    resolve_with(Backend::from_env(), opts).await
+}
+
+/// [`resolve`] with an explicit backend.
+pub async fn resolve_with(
+    backend: Backend,
+    opts: &CheckoutOptions,
+) -> Result<CheckoutResult, GitError> {
+    let r = match backend {
+        Backend::Gix => tokio::time::timeout(opts.timeout, gitoxide::resolve(opts)).await,
+        Backend::Cli => tokio::time::timeout(opts.timeout, resolve_inner(opts)).await,
+    };
+    r.unwrap_or_else(|_| {
+        Err(GitError::Timeout {
+            url: error::redact_url(&opts.url),
+            after: opts.timeout,
+        })
+    })
 }
 
 async fn resolve_inner(opts: &CheckoutOptions) -> Result<CheckoutResult, GitError> {
