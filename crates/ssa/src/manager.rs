@@ -395,6 +395,20 @@ impl ResourceManager {
         Ok(cs)
     }
 
+    /// Applies one object (dry-run, drift check, apply when new or drifted).
+    pub async fn apply(
+        &self,
+        object: Value,
+        opts: &ApplyOptions,
+    ) -> Result<ChangeSetEntry, SsaError> {
+        let meta = ObjMetadata::from_object(&object)?;
+        let mut cs = self.apply_all(vec![object], opts).await?;
+        cs.entries.pop().ok_or_else(|| SsaError::InvalidObject {
+            subject: meta.subject(),
+            reason: "nothing applied".into(),
+        })
+    }
+
     /// Applies the objects in one go (no staging): dry-run every object, then apply the ones
     /// that are new or drifted. Objects are processed in Flux's kind order.
     pub async fn apply_all(

@@ -519,6 +519,15 @@ async fn errors_name_the_object() -> Result<()> {
         .await
         .expect_err("no name");
     assert!(err.to_string().contains("metadata.name"), "{err}");
+    // One object at a time.
+    let e = rm
+        .apply(configmap(&ns, "single", json!({"a": "1"})), &opts())
+        .await?;
+    assert_eq!(e.to_string(), format!("ConfigMap/{ns}/single created"));
+    let e = rm
+        .apply(configmap(&ns, "single", json!({"a": "1"})), &opts())
+        .await?;
+    assert_eq!(e.action, Action::Unchanged);
     // A cluster-scoped object carrying a namespace is applied and reported without it.
     let name = unique("cr");
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name, "namespace": ns}, "rules": []});
