@@ -377,7 +377,13 @@ async fn run_loop(
                 "the kustomize controller is not part of this build: only the source is reconciled",
             );
         }
-        let outcome = wait_round(&client, &targets, args.timeout, || false).await;
+        let outcome = tokio::select! {
+            r = wait_round(&client, &targets, args.timeout, || false) => r,
+            _ = tokio::signal::ctrl_c() => {
+                output::action("interrupted, stopping");
+                anyhow::bail!("interrupted before everything was ready");
+            }
+        };
         match outcome {
             Ok(Round::Failed(msg)) if args.once => anyhow::bail!("{msg}"),
             Ok(Round::Failed(_)) => {}
@@ -603,15 +609,27 @@ impl Progress {
 
     fn finish(&mut self, i: usize, label: &str, ok: bool, msg: &str) {
         let mark = if ok { "✔" } else { "✗" };
+        let line = format!("{mark} {label}: {msg}");
         match &self.bars {
-            Some((_, bars)) => {
-                bars[i].set_style(
-                    indicatif::ProgressStyle::with_template("{prefix} {wide_msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-                );
-                bars[i].finish_with_message(format!("{mark} {msg}"));
+            // The outcome is a plain line above the live spinners, so it stays on screen.
+            Some((mp, bars)) => {
+                bars[i].finish_and_clear();
+                if mp.println(&line).is_err() {
+                    eprintln!("{line}");
+                }
             }
-            None => eprintln!("{mark} {label}: {msg}"),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some((mp, bars)) = &self.bars {
+            for b in bars {
+                b.finish_and_clear();
+            }
+            let _ = mp.clear();
         }
     }
 }
@@ -798,24 +816,26 @@ fn judge(obj: &Value, token: &str, revision: Option<&str>) -> (State, String) {
     }
 }
 
-/// The Flux objects' status table and the applied objects from the Kustomization inventory.
-/// Waits (briefly) for reconciliations still in flight, e.g. the one a handled request
-/// annotation triggers again, so that the table shows settled conditions.
-async fn status_tables(client: &kube::Client, targets: &Targets) -> anyhow::Result<String> {
-    let settle_until = Instant::now() + Duration::from_secs(10);
-    for kind in [FluxKind::GitRepository, FluxKind::Kustomization] {
-        if kind == FluxKind::Kustomization && !targets.with_ks {
-            continue;
+/// An object once no reconciliation is in flight (e.g. the one a handled request annotation
+/// triggers again): Ready is True or False and two reads in a row agree; at most 10 s.
+async fn settled(api: &Api<DynamicObject>, name: &str) -> anyhow::Result<Value> {
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut last = get(api, name).await?;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let cur = get(api, name).await?;
+        let ready = condition(&cur, "Ready").and_then(|c| c["status"].as_str());
+        let same = cur["metadata"]["resourceVersion"] == last["metadata"]["resourceVersion"];
+        if (same && matches!(ready, Some("True") | Some("False"))) || Instant::now() > until {
+            return Ok(cur);
         }
-        while Instant::now() < settle_until {
-            let obj = get(&kind.api(client, NAMESPACE), &targets.name).await?;
-            let ready = condition(&obj, "Ready").and_then(|c| c["status"].as_str());
-            if matches!(ready, Some("True") | Some("False")) {
-                break;
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        last = cur;
     }
+}
+
+/// The Flux objects' status table and the applied objects from the Kustomization inventory,
+/// read once they settled.
+async fn status_tables(client: &kube::Client, targets: &Targets) -> anyhow::Result<String> {
     let mut kinds = vec![FluxKind::GitRepository];
     if targets.with_ks {
         kinds.push(FluxKind::Kustomization);
@@ -823,7 +843,7 @@ async fn status_tables(client: &kube::Client, targets: &Targets) -> anyhow::Resu
     let mut rows = Vec::new();
     let mut inventory = Vec::new();
     for kind in kinds {
-        let obj = get(&kind.api(client, NAMESPACE), &targets.name).await?;
+        let obj = settled(&kind.api(client, NAMESPACE), &targets.name).await?;
         let (ready, msg) = crate::kinds::ready_and_message(&obj);
         rows.push(vec![
             format!("{}/{}", kind.kind().to_lowercase(), targets.name),

@@ -11,7 +11,12 @@ const KUBECTL: &str = "kubectl";
 
 fn up(data_dir: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flux"))
-        .args(["local", "up", "--once", "--port", "0", "--timeout", "2m"])
+        .args(["local", "up", "--once", "--port", "0"])
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "2m"][..]
+        })
         .arg("--data-dir")
         .arg(data_dir)
         .args(extra)
@@ -96,33 +101,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
     assert!(!stderr.contains("\"level\""), "{stderr}");
 
     // 2. Same data dir, kept running: kubectl sees the applied (substituted) objects.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flux"))
-        .args(["local", "up", "--port", "0", "--data-dir"])
-        .arg(&data)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr_pipe = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("no 'watching' line; stderr so far: {seen:?}"));
-        let done = line.contains("watching for changes");
-        seen.push(line);
-        if done {
-            break;
-        }
-    }
+    let (mut child, seen) = up_running(&data, &[]);
     let kubectl = |args: &[&str]| {
         let out = Command::new(KUBECTL)
             .arg("--kubeconfig")
@@ -161,7 +140,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
     let ks = kubectl(&["get", "kustomizations", "-n", "flux-system"]);
     assert!(ks.contains("flux-system"), "{ks}");
     // Ctrl-C stops controllers and server cleanly.
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-INT", &pid])
@@ -169,7 +148,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
             .unwrap()
             .success()
     );
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "exit after SIGINT: {status:?} {seen:?}");
 
     // 3. Resume once more with --once (CRDs re-applied over the existing ones).
@@ -260,4 +239,103 @@ fn a_missing_source_directory_is_one_readable_line() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/nonexistent/fluxrs-src"), "{stderr}");
+}
+
+/// Kills a child process on drop.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `flux local up ARGS` (kept running) and returns it with its stderr lines up to
+/// "watching for changes".
+fn up_running(data_dir: &Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
+    // Wrapped at once: killed and reaped on every path, panics included.
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_flux"))
+            .args(["local", "up", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let pipe = child.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no 'watching' line; stderr so far: {seen:?}"));
+        let done = line.contains("watching for changes");
+        seen.push(line);
+        if done {
+            return (child, seen);
+        }
+    }
+}
+
+#[test]
+fn a_git_url_is_cloned_by_the_source_controller() {
+    // A first `flux local up` serves a local repository over Git smart HTTP; a second one,
+    // with its own data dir, takes that URL like any remote Git URL.
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(work.join("deploy")).unwrap();
+    std::fs::write(
+        work.join("deploy/ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-url\n",
+    )
+    .unwrap();
+    git(&work, &["init", "-q", "-b", "release"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "first"]);
+    let (_first, lines) = up_running(
+        &tmp.path().join("data1"),
+        &[work.to_str().unwrap(), "--path", "./deploy"],
+    );
+    let url = lines
+        .iter()
+        .find_map(|l| {
+            let rest = l.split("→ ").nth(1)?;
+            Some(rest.split_whitespace().next()?.to_string())
+        })
+        .unwrap_or_else(|| panic!("no served URL in {lines:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let out = up(
+        &tmp.path().join("data2"),
+        &[&url, "--branch", "release", "--path", "./deploy"],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains(&format!("→ {url} (release)")), "{stderr}");
+    let head = git(&work, &["rev-parse", "HEAD"]);
+    assert!(stdout.contains(&format!("release@sha1:{head}")), "{stdout}");
+    assert_eq!(inventory_rows(&stdout), ["Namespace - from-url v1"]);
+
+    // A URL nobody serves fails with the GitRepository's message.
+    let out = up(
+        &tmp.path().join("data3"),
+        &["http://127.0.0.1:9/nothing.git", "--timeout", "30s"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("✗ GitRepository/flux-system/flux-system: "),
+        "{stderr}"
+    );
 }
