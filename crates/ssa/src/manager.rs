@@ -72,6 +72,10 @@ pub struct ApplyOptions {
     pub custom_stage_kinds: Vec<(String, String)>,
     /// Fields excluded from drift detection and never reverted (Flux `spec.ignore`).
     pub drift_ignore_rules: Vec<IgnoreRule>,
+    /// Rewrite every managedFields entry of an existing object to the applied apiVersion
+    /// before applying (Flux's MigrateAPIVersion: after a CRD gains a version with defaulted
+    /// fields, entries left at the old version make applies fail).
+    pub migrate_api_version: bool,
 }
 
 impl Default for ApplyOptions {
@@ -86,6 +90,7 @@ impl Default for ApplyOptions {
             cleanup: ApplyCleanupOptions::default(),
             custom_stage_kinds: Vec::new(),
             drift_ignore_rules: Vec::new(),
+            migrate_api_version: false,
         }
     }
 }
@@ -500,6 +505,12 @@ impl ResourceManager {
                 apply: false,
             });
         }
+        let mut patched = false;
+        if opts.migrate_api_version
+            && let Some(live) = existing.as_mut()
+        {
+            patched = self.migrate_api_version(&api, &meta, live).await?;
+        }
         let dry_run = match self.dry_run(&api, &meta, &object).await {
             Ok(v) => v,
             Err(e) => {
@@ -522,9 +533,8 @@ impl ResourceManager {
         if let Some(e) = get_error {
             return Err(e);
         }
-        let mut patched = false;
         if let Some(live) = existing.as_mut() {
-            patched = self
+            patched |= self
                 .cleanup(&api, &meta, &object, live, &opts.cleanup)
                 .await?;
         }
@@ -626,6 +636,51 @@ impl ResourceManager {
             }
             tokio::time::sleep(opts.wait_interval.min(Duration::from_millis(500))).await;
         }
+    }
+
+    /// Rewrites the apiVersion of every managedFields entry of `live` to the object's; returns
+    /// whether a patch was sent (`live` is then the server's answer).
+    async fn migrate_api_version(
+        &self,
+        api: &Api<DynamicObject>,
+        meta: &ObjMetadata,
+        live: &mut Value,
+    ) -> Result<bool, SsaError> {
+        let want = meta.api_version();
+        let Some(entries) = live
+            .pointer("/metadata/managedFields")
+            .and_then(Value::as_array)
+        else {
+            return Ok(false);
+        };
+        if entries
+            .iter()
+            .all(|e| e.get("apiVersion").and_then(Value::as_str) == Some(want.as_str()))
+        {
+            return Ok(false);
+        }
+        let migrated: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e["apiVersion"] = Value::String(want.clone());
+                e
+            })
+            .collect();
+        let pp = PatchParams {
+            field_manager: Some(self.owner.field_manager.clone()),
+            ..PatchParams::default()
+        };
+        let out = api
+            .patch(
+                &meta.name,
+                &pp,
+                &Patch::Merge(json!({"metadata": {"managedFields": migrated}})),
+            )
+            .await
+            .map_err(|e| request_error("managedFields API version migration", meta, e))?;
+        *live = serde_json::to_value(out).unwrap_or(Value::Null);
+        Ok(true)
     }
 
     /// Removes the cleanup annotations/labels and hands the listed managers' fields to the

@@ -797,3 +797,62 @@ async fn impersonated_service_account_without_rbac_is_refused() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_fields_migrated_to_the_applied_version() -> Result<()> {
+    let client = client().await?;
+    let rm = manager().await?;
+    let ns = harness::namespace(&client).await?;
+    let g = group();
+    let mut two = crd(&g, "Widget", "widgets", None);
+    let mut v2 = two["spec"]["versions"][0].clone();
+    two["spec"]["versions"][0]["storage"] = json!(false);
+    v2["name"] = json!("v2");
+    two["spec"]["versions"].as_array_mut().unwrap().push(v2);
+    rm.apply_all_staged(vec![two], &opts()).await?;
+    let widget = |version: &str, size: i64| json!({"apiVersion": format!("{g}/{version}"), "kind": "Widget", "metadata": {"name": "w", "namespace": ns}, "spec": {"size": size}});
+    rm.apply_all_staged(vec![widget("v1", 1)], &opts()).await?;
+    let m1 = meta(&widget("v1", 1));
+    harness::api_for(&client, &m1, "widgets")
+        .patch(
+            "w",
+            &PatchParams {
+                field_manager: Some("other".into()),
+                ..Default::default()
+            },
+            &Patch::Merge(json!({"spec": {"extra": true}})),
+        )
+        .await?;
+    let versions = |live: &Value| -> Vec<String> {
+        live["metadata"]["managedFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{}={}",
+                    e["manager"].as_str().unwrap_or(""),
+                    e["apiVersion"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let m2 = meta(&widget("v2", 1));
+    let before = versions(&get(&client, &m2, "widgets").await?.unwrap());
+    assert!(before.contains(&format!("other={g}/v1")), "{before:?}");
+
+    let migrate = ApplyOptions {
+        migrate_api_version: true,
+        ..opts()
+    };
+    let cs = rm.apply_all_staged(vec![widget("v2", 1)], &migrate).await?;
+    assert_eq!(cs.entries[0].action, Action::Configured, "{cs}");
+    let after = versions(&get(&client, &m2, "widgets").await?.unwrap());
+    assert!(
+        !after.is_empty() && after.iter().all(|e| e.ends_with(&format!("={g}/v2"))),
+        "{after:?}"
+    );
+    let cs = rm.apply_all_staged(vec![widget("v2", 1)], &migrate).await?;
+    assert_eq!(cs.entries[0].action, Action::Unchanged, "{cs}");
+    Ok(())
+}
