@@ -186,7 +186,12 @@ pub struct ResourceManager {
 /// Cheap to clone; clones share entries, so managers built for other clients of the same
 /// cluster (impersonation) can share one with [`ResourceManager::with_discovery_cache`].
 #[derive(Clone, Default)]
-pub struct DiscoveryCache(Arc<Mutex<KindMap>>);
+pub struct DiscoveryCache {
+    kinds: Arc<Mutex<KindMap>>,
+    /// Held while discovery is read, so concurrent misses of managers sharing the cache
+    /// cause one request per group/version instead of one each.
+    fetching: Arc<tokio::sync::Mutex<()>>,
+}
 
 /// (group, version, kind) → resolution.
 type KindMap = HashMap<(String, String, String), Resolved>;
@@ -208,7 +213,7 @@ impl DiscoveryCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, KindMap> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.kinds.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -258,6 +263,11 @@ impl ResourceManager {
     /// group/version from the server so newly established CRDs are found.
     async fn resolve(&self, meta: &ObjMetadata) -> Result<Resolved, SsaError> {
         let key = (meta.group.clone(), meta.version.clone(), meta.kind.clone());
+        if let Some(r) = self.cache().get(&key) {
+            return Ok(r.clone());
+        }
+        let fetching = self.resources.fetching.clone();
+        let _one_at_a_time = fetching.lock().await;
         if let Some(r) = self.cache().get(&key) {
             return Ok(r.clone());
         }
