@@ -181,16 +181,24 @@ struct ServeState {
 }
 
 impl GitHttpServer {
-    /// Serves `git_dir` read-only at `http://127.0.0.1:<random port>/<name>.git`.
-    pub async fn start(git_dir: &Path, name: &str) -> Result<Self, LocalGitError> {
+    /// Serves `git_dir` read-only at `http://127.0.0.1:<port>/<name>.git`: `preferred_port`
+    /// when it is free (so URLs stay valid across runs), a random one otherwise.
+    pub async fn start(
+        git_dir: &Path,
+        name: &str,
+        preferred_port: u16,
+    ) -> Result<Self, LocalGitError> {
         let state = Arc::new(ServeState {
             git_dir: git_dir.to_path_buf(),
             prefix: format!("/{name}.git"),
         });
         let app = axum::Router::new().fallback(handle).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(LocalGitError::Bind)?;
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", preferred_port)).await {
+            Ok(l) => l,
+            Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(LocalGitError::Bind)?,
+        };
         let addr = listener.local_addr().map_err(LocalGitError::Bind)?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -334,7 +342,7 @@ mod tests {
         let second = snap.commit_if_changed().unwrap().expect("second commit");
         assert_ne!(first, second);
 
-        let server = GitHttpServer::start(&snap.git_dir, "app").await.unwrap();
+        let server = GitHttpServer::start(&snap.git_dir, "app", 0).await.unwrap();
         let url = server.url.clone();
         let dest = tmp.path().join("clone");
         let dest_s = dest.to_string_lossy().to_string();

@@ -328,11 +328,38 @@ async fn run_loop(
         .iter()
         .map(|s| s.to_string())
         .collect();
+    let with_ks = enable.iter().any(|c| c == "kustomize");
+    let targets = Targets::new(&args.name, with_ks);
+    let mut ports = Ports::load(data_dir);
+
+    // Serve local sources on loopback, and point the objects at them before the controllers
+    // start, so that a resumed run never fetches from the previous run's address.
+    let (url, git_server) = match &origin {
+        Origin::Url(u) => (u.clone(), None),
+        Origin::Dir(s) => {
+            let srv = GitHttpServer::start(&s.git_dir, &args.name, ports.git).await?;
+            (srv.url.clone(), Some(srv))
+        }
+        Origin::Repo(g) => {
+            let srv = GitHttpServer::start(g, &args.name, ports.git).await?;
+            (srv.url.clone(), Some(srv))
+        }
+    };
+    if let Some(port) = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        && git_server.is_some()
+    {
+        ports.git = port;
+    }
+    apply_objects(&client, args, &url, &branch, with_ks).await?;
+
     let loopback = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    let options = controllers::ManagerOptions {
+    let options = |storage_port| controllers::ManagerOptions {
         enable: enable.clone(),
         storage_path: data_dir.join("artifacts"),
-        storage_addr: loopback(0),
+        storage_addr: loopback(storage_port),
         metrics_addr: loopback(0),
         health_addr: loopback(0),
         runtime_namespace: NAMESPACE.into(),
@@ -342,10 +369,23 @@ async fn run_loop(
         allow_file_urls: true,
         ..controllers::ManagerOptions::default()
     };
-    let manager = controllers::Manager::new(client.clone(), options)?
+    // The artifact server keeps its port across runs when it can: artifact URLs recorded in
+    // the GitRepository status stay valid for the Kustomization on resume.
+    let manager = match controllers::Manager::new(client.clone(), options(ports.storage))?
         .start()
         .await
-        .context("starting the controllers")?;
+    {
+        Ok(m) => m,
+        Err(_) if ports.storage != 0 => controllers::Manager::new(client.clone(), options(0))?
+            .start()
+            .await
+            .context("starting the controllers")?,
+        Err(e) => return Err(e).context("starting the controllers"),
+    };
+    if let Some(addr) = manager.storage_addr {
+        ports.storage = addr.port();
+    }
+    ports.save(data_dir);
     output::action(format!(
         "controllers running: {} (logs: {})",
         enable.join(", "),
@@ -353,21 +393,6 @@ async fn run_loop(
     ));
 
     let result = async {
-        // Serve local sources on loopback.
-        let (url, _git_server) = match &origin {
-            Origin::Url(u) => (u.clone(), None),
-            Origin::Dir(s) => {
-                let srv = GitHttpServer::start(&s.git_dir, &args.name).await?;
-                (srv.url.clone(), Some(srv))
-            }
-            Origin::Repo(g) => {
-                let srv = GitHttpServer::start(g, &args.name).await?;
-                (srv.url.clone(), Some(srv))
-            }
-        };
-        let with_ks = enable.iter().any(|c| c == "kustomize");
-        let targets = Targets::new(&args.name, with_ks);
-        apply_objects(&client, args, &url, &branch, with_ks).await?;
         output::action(format!(
             "GitRepository {NAMESPACE}/{} → {url} ({branch})",
             args.name
@@ -551,6 +576,43 @@ async fn apply_objects(
             .with_context(|| format!("applying Kustomization {NAMESPACE}/{}", args.name))?;
     }
     Ok(())
+}
+
+/// Loopback ports kept in the data directory, reused by the next run when free.
+#[derive(Default)]
+struct Ports {
+    git: u16,
+    storage: u16,
+}
+
+impl Ports {
+    fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("ports.json")
+    }
+
+    fn load(data_dir: &Path) -> Self {
+        let v: Value = std::fs::read_to_string(Self::path(data_dir))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        let port = |k: &str| {
+            v[k].as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(0)
+        };
+        Self {
+            git: port("git"),
+            storage: port("storage"),
+        }
+    }
+
+    /// Best effort: a lost file only costs the next run its stable ports.
+    fn save(&self, data_dir: &Path) {
+        let _ = std::fs::write(
+            Self::path(data_dir),
+            json!({"git": self.git, "storage": self.storage}).to_string(),
+        );
+    }
 }
 
 /// The objects `up` waits for.
