@@ -5,6 +5,8 @@
 mod common;
 #[path = "source/consumer.rs"]
 mod consumer;
+#[path = "source/git_backends.rs"]
+mod git_backends;
 #[path = "source/git_daemon.rs"]
 mod git_daemon;
 #[path = "source/git_http.rs"]

@@ -147,15 +147,15 @@ impl CheckoutResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     /// gix (gitoxide), pure Rust. `recurseSubmodules` still goes through the git client.
+    #[default]
     Gix,
     /// The `git` command-line client.
-    #[default]
     Cli,
 }
 
 impl Backend {
     /// The backend named by the `FLUXRS_GIT_BACKEND` environment variable (`gix` or `cli`);
-    /// the default ([`Backend::Cli`]) when unset or unknown.
+    /// the default ([`Backend::Gix`]) when unset or unknown.
     pub fn from_env() -> Backend {
         match std::env::var("FLUXRS_GIT_BACKEND").as_deref() {
             Ok("cli") | Ok("git") => Backend::Cli,
