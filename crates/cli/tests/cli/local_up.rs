@@ -155,6 +155,13 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
     let out = up(&data, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(inventory_rows(&text(&out.stdout)).len(), 8);
+    // Resuming reuses the loopback addresses: no controller ever failed a reconcile.
+    let log = std::fs::read_to_string(data.join("controllers.log")).unwrap();
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"level\":\"error\""))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     // `flux logs` reads the in-process controllers' log.
     let logs = Command::new(env!("CARGO_BIN_EXE_flux"))
