@@ -310,7 +310,12 @@ fn deployment(args: &InstallArgs, name: &str, ctrl: &str) -> Value {
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {
-                    "labels": {"app": name},
+                    // As upstream's install: `flux logs` finds the pods by these.
+                    "labels": {
+                        "app": name,
+                        "app.kubernetes.io/part-of": "flux",
+                        "app.kubernetes.io/instance": ns,
+                    },
                     "annotations": {"prometheus.io/port": "8080", "prometheus.io/scrape": "true"},
                 },
                 "spec": pod_spec,

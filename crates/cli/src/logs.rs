@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use futures::{AsyncBufReadExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use serde_json::Value;
@@ -77,37 +78,36 @@ impl Filter {
         }
     }
 
-    /// The formatted line for a JSON log line that passes the filters.
+    /// The formatted line for a JSON log line that passes the filters, as upstream's
+    /// template prints it: `<ts> <level> <Kind>[/<name>.<namespace>] - <msg> <error>`.
     fn format(&self, line: &str) -> Option<String> {
-        let v: Value = serde_json::from_str(line.trim()).ok()?;
+        let line = line.trim();
+        if !line.starts_with('{') {
+            return None;
+        }
+        let v: Value = serde_json::from_str(line).ok()?;
         let s = |k: &str| v[k].as_str().unwrap_or_default();
-        let kind = match s("controllerKind") {
-            "" => s("kind"),
+        let kind = match s("reconciler kind") {
+            "" => s("controllerKind"),
             k => k,
         };
-        if let Some(want) = &self.level
-            && !s("level").eq_ignore_ascii_case(want)
-        {
+        if self.level.as_deref().is_some_and(|want| s("level") != want) {
             return None;
         }
         if let Some(want) = &self.kind
-            && !kind.eq_ignore_ascii_case(want)
+            && !want.eq_ignore_ascii_case(s("reconciler kind"))
+            && !want.eq_ignore_ascii_case(s("controllerKind"))
         {
             return None;
         }
         if let Some(want) = &self.name
-            && s("name") != want
+            && !want.eq_ignore_ascii_case(s("name"))
         {
             return None;
         }
-        // Lines about an object are filtered by its namespace; manager lines are kept.
         if let Some(want) = &self.namespace
-            && !s("namespace").is_empty()
-            && s("namespace") != want
+            && !want.eq_ignore_ascii_case(s("namespace"))
         {
-            return None;
-        }
-        if (self.kind.is_some() || self.name.is_some()) && s("name").is_empty() {
             return None;
         }
         if let Some(since) = self.since
@@ -116,17 +116,18 @@ impl Filter {
         {
             return None;
         }
-        let mut out = format!("{} {} ", s("ts"), s("level"));
-        if !s("name").is_empty() {
-            out.push_str(&format!("{kind}/{}.{} ", s("name"), s("namespace")));
-        }
-        out.push_str("- ");
-        out.push_str(s("msg"));
-        if !s("error").is_empty() {
-            out.push_str(": ");
-            out.push_str(s("error"));
-        }
-        Some(out)
+        let object = if s("name").is_empty() {
+            String::new()
+        } else {
+            format!("/{}.{}", s("name"), s("namespace"))
+        };
+        Some(format!(
+            "{} {} {kind}{object} - {} {}",
+            s("ts"),
+            s("level"),
+            s("msg"),
+            s("error")
+        ))
     }
 }
 
@@ -147,27 +148,51 @@ pub fn run(args: LogsArgs) -> anyhow::Result<()> {
     }
     block_on(async move {
         let cluster = args.kube.connect().await?;
+        // As upstream: the Flux Deployments, then one Pod of each (a running one first).
+        let deployments: Api<Deployment> =
+            Api::namespaced(cluster.client.clone(), &args.flux_namespace);
         let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &args.flux_namespace);
-        let list = pods
+        let list = deployments
             .list(&ListParams::default().labels("app.kubernetes.io/part-of=flux"))
             .await
             .map_err(|e| cluster.err(e))?;
+        let mut chosen = Vec::new();
+        for d in &list.items {
+            let labels = d
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.metadata.as_ref())
+                .and_then(|m| m.labels.clone())
+                .unwrap_or_default();
+            let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut found = pods
+                .list(&ListParams::default().labels(&selector.join(",")))
+                .await
+                .map_err(|e| cluster.err(e))?
+                .items;
+            found.sort_by_key(|p| {
+                p.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Running")
+            });
+            if let Some(p) = found.into_iter().next() {
+                chosen.push(p.metadata.name.unwrap_or_default());
+            }
+        }
         anyhow::ensure!(
-            !list.items.is_empty(),
-            "no Flux controller pods found in namespace {}",
+            !chosen.is_empty(),
+            "no Flux pods found in namespace {}",
             args.flux_namespace
         );
         let params = LogParams {
+            container: Some("manager".into()),
             follow: args.follow,
             tail_lines: (args.tail >= 0).then_some(args.tail),
             since_seconds: args.since.map(|d| d.as_secs() as i64),
             ..LogParams::default()
         };
         let mut streams = Vec::new();
-        for pod in &list.items {
-            let name = pod.metadata.name.clone().unwrap_or_default();
+        for name in &chosen {
             let stream = pods
-                .log_stream(&name, &params)
+                .log_stream(name, &params)
                 .await
                 .map_err(|e| cluster.err(e))?;
             streams.push(stream.lines());
@@ -194,18 +219,18 @@ fn local(path: &std::path::Path, filter: &Filter, tail: i64, follow: bool) -> an
     let mut lines: Vec<String> = Vec::new();
     let mut buf = String::new();
     while reader.read_line(&mut buf).context("reading the log file")? > 0 {
-        if let Some(out) = filter.format(&buf) {
-            lines.push(out);
-        }
-        buf.clear();
+        lines.push(std::mem::take(&mut buf));
     }
+    // `--tail` counts log lines before filtering, as the pod log API does upstream.
     let skip = if tail >= 0 {
         lines.len().saturating_sub(tail as usize)
     } else {
         0
     };
     for l in &lines[skip..] {
-        println!("{l}");
+        if let Some(out) = filter.format(l) {
+            println!("{out}");
+        }
     }
     if !follow {
         return Ok(());
@@ -263,12 +288,21 @@ mod tests {
         let f = filter();
         assert_eq!(
             f.format(LINE).unwrap(),
-            "2026-01-01T00:00:00.000Z info GitRepository/podinfo.flux-system - stored artifact"
+            "2026-01-01T00:00:00.000Z info GitRepository/podinfo.flux-system - stored artifact "
         );
         let err = r#"{"level":"error","ts":"t","msg":"Reconciler error","error":"boom","controllerKind":"Kustomization","name":"a","namespace":"flux-system"}"#;
         assert_eq!(
             f.format(err).unwrap(),
-            "t error Kustomization/a.flux-system - Reconciler error: boom"
+            "t error Kustomization/a.flux-system - Reconciler error boom"
+        );
+        // Lines about no object belong to no namespace: shown with -A only.
+        let manager = r#"{"level":"info","ts":"t","msg":"starting controllers"}"#;
+        assert!(f.format(manager).is_none());
+        let mut all = filter();
+        all.namespace = None;
+        assert_eq!(
+            all.format(manager).unwrap(),
+            "t info  - starting controllers "
         );
         let mut f = filter();
         f.kind = Some("kustomization".into());
@@ -278,10 +312,11 @@ mod tests {
         f.level = Some("error".into());
         assert!(f.format(LINE).is_none());
         let mut f = filter();
+        f.name = Some("PODINFO".into());
+        assert!(f.format(LINE).is_some());
+        let mut f = filter();
         f.namespace = Some("apps".into());
         assert!(f.format(LINE).is_none());
-        f.namespace = None;
-        assert!(f.format(LINE).is_some());
         assert!(f.format("not json").is_none());
     }
 }
