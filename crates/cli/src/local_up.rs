@@ -81,7 +81,8 @@ Sources:
   picked up). A local Git repository is used as it is, at its HEAD branch (committed content
   only). Both are served read-only over Git smart HTTP (git http-backend) on
   127.0.0.1:<random port>, because GitRepository URLs must be http(s)/ssh and the controllers
-  never read local files. A http(s)/ssh URL is cloned by the source controller directly.
+  never read local files. A http(s)/ssh URL is cloned by the source controller directly; a
+  file:// URL names a local path.
 
 Data directory:
   apiserver/ (database, credentials), kubeconfig, artifacts/, git/, controllers.log (the
@@ -100,10 +101,11 @@ pub struct UpArgs {
     /// (default: $XDG_CACHE_HOME/fluxrs/local or ~/.cache/fluxrs/local).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Port of the embedded API server on 127.0.0.1 (0 picks a free port; the kubeconfig is
-    /// rewritten on every start).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
+    /// Port of the embedded API server on 127.0.0.1 (default: the previous run's port on this
+    /// data directory when free, so an exported KUBECONFIG keeps working, else a free one;
+    /// 0 always picks a free one). The kubeconfig is rewritten on every start.
+    #[arg(long)]
+    port: Option<u16>,
     /// Exit when everything is Ready (0) or has failed (non-zero, with the object's message).
     #[arg(long)]
     once: bool,
@@ -205,7 +207,8 @@ fn resolve_origin(args: &UpArgs, data_dir: &Path) -> anyhow::Result<(Origin, Str
             args.branch.clone().unwrap_or_else(|| "main".into()),
         )),
         Some(dir) => {
-            let dir = PathBuf::from(dir);
+            // `file://` URLs name local paths (allowed in this mode only).
+            let dir = PathBuf::from(dir.strip_prefix("file://").unwrap_or(dir));
             anyhow::ensure!(
                 dir.is_dir(),
                 "source '{}' is neither a directory nor a http(s)/ssh Git URL",
@@ -273,12 +276,38 @@ async fn up(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             .with_context(|| format!("snapshotting {}", snap.work.display()))?;
     }
     let kubeconfig = data_dir.join("kubeconfig");
-    let mut cfg = apiserver::Config::new(data_dir.join("apiserver"));
-    cfg.addr = SocketAddr::from(([127, 0, 0, 1], args.port));
-    cfg.kubeconfig_out = Some(kubeconfig.clone());
-    let server = apiserver::start(cfg)
-        .await
-        .with_context(|| format!("starting the API server in {}", data_dir.display()))?;
+    let mut ports = Ports::load(&data_dir);
+    let start = |port: u16| {
+        let mut cfg = apiserver::Config::new(data_dir.join("apiserver"));
+        cfg.addr = SocketAddr::from(([127, 0, 0, 1], port));
+        cfg.kubeconfig_out = Some(kubeconfig.clone());
+        apiserver::start(cfg)
+    };
+    let in_use = |e: &apiserver::StartError| {
+        let text = format!("{e}");
+        text.contains("already open") || text.contains("Cannot acquire lock")
+    };
+    let server = match (args.port, ports.apiserver) {
+        (Some(p), _) => start(p).await,
+        (None, 0) => start(0).await,
+        (None, saved) => match start(saved).await {
+            Err(apiserver::StartError::Bind { .. }) => start(0).await,
+            other => other,
+        },
+    };
+    let server = match server {
+        Ok(s) => s,
+        Err(e) if in_use(&e) => anyhow::bail!(
+            "data directory {} is in use by another `flux local up` or `flux local apiserver`",
+            data_dir.display()
+        ),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("starting the API server in {}", data_dir.display()));
+        }
+    };
+    ports.apiserver = server.addr.port();
+    ports.save(&data_dir);
     output::action(format!("API server listening on {}", server.url));
     output::action(format!("kubeconfig: {}", kubeconfig.display()));
     eprintln!(
@@ -581,6 +610,7 @@ async fn apply_objects(
 /// Loopback ports kept in the data directory, reused by the next run when free.
 #[derive(Default)]
 struct Ports {
+    apiserver: u16,
     git: u16,
     storage: u16,
 }
@@ -601,6 +631,7 @@ impl Ports {
                 .unwrap_or(0)
         };
         Self {
+            apiserver: port("apiserver"),
             git: port("git"),
             storage: port("storage"),
         }
@@ -610,7 +641,8 @@ impl Ports {
     fn save(&self, data_dir: &Path) {
         let _ = std::fs::write(
             Self::path(data_dir),
-            json!({"git": self.git, "storage": self.storage}).to_string(),
+            json!({"apiserver": self.apiserver, "git": self.git, "storage": self.storage})
+                .to_string(),
         );
     }
 }

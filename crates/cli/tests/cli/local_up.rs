@@ -100,8 +100,30 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
     );
     assert!(!stderr.contains("\"level\""), "{stderr}");
 
-    // 2. Same data dir, kept running: kubectl sees the applied (substituted) objects.
+    let first_url = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("► API server listening on "))
+        .expect("API server line")
+        .to_string();
+
+    // 2. Same data dir, kept running (no --port: the previous port is reused, so an exported
+    // KUBECONFIG stays valid): kubectl sees the applied (substituted) objects.
     let (mut child, seen) = up_running(&data, &[]);
+    assert!(
+        seen.iter()
+            .any(|l| l == &format!("► API server listening on {first_url}")),
+        "{first_url} {seen:?}"
+    );
+    // A second `up` on a data dir in use is refused with one line.
+    let busy = up(&data, &[]);
+    assert_eq!(busy.status.code(), Some(1));
+    let busy_err = text(&busy.stderr);
+    assert!(
+        busy_err
+            .trim_end()
+            .ends_with("is in use by another `flux local up` or `flux local apiserver`"),
+        "{busy_err}"
+    );
     let kubectl = |args: &[&str]| {
         let out = Command::new(KUBECTL)
             .arg("--kubeconfig")
@@ -267,7 +289,7 @@ fn up_running(data_dir: &Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
     // Wrapped at once: killed and reaped on every path, panics included.
     let mut child = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_flux"))
-            .args(["local", "up", "--port", "0", "--data-dir"])
+            .args(["local", "up", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .stdin(Stdio::null())
