@@ -50,6 +50,10 @@ struct BuildFlags {
     /// Dry run mode: no cluster access (needs --kustomization-file; substituteFrom is skipped).
     #[arg(long)]
     dry_run: bool,
+    /// When enabled, the post build substitutions will fail if a var without a default value
+    /// is declared in files but is missing from the input vars.
+    #[arg(long)]
+    strict_substitute: bool,
 }
 
 /// `flux diff` arguments.
@@ -73,12 +77,16 @@ enum DiffWhat {
 struct DiffFlags {
     /// Name of the Kustomization.
     name: String,
-    /// Path to the manifests location.
+    /// Path to a local directory that matches the specified Kustomization.spec.path.
     #[arg(long)]
     path: PathBuf,
     /// Path to the Flux Kustomization YAML file (instead of the cluster's object).
     #[arg(long)]
     kustomization_file: Option<PathBuf>,
+    /// When enabled, the post build substitutions will fail if a var without a default value
+    /// is declared in files but is missing from the input vars.
+    #[arg(long)]
+    strict_substitute: bool,
 }
 
 /// Reads the Kustomization named `name` from a (multi-document) YAML file.
@@ -178,6 +186,7 @@ fn build(
     path: &Path,
     vars: &BTreeMap<String, String>,
     namespace: &str,
+    strict: bool,
 ) -> anyhow::Result<Vec<Value>> {
     anyhow::ensure!(
         path.is_dir(),
@@ -190,7 +199,10 @@ fn build(
         .namespace
         .clone()
         .unwrap_or_else(|| namespace.to_string());
-    let mut objects = controllers::kustomize::build_objects(ks, path, vars)
+    let opts = controllers::kustomize::BuildOptions {
+        strict_substitution: strict,
+    };
+    let mut objects = controllers::kustomize::build_objects_in(ks, path, path, vars, &opts)
         .map_err(|e| anyhow::anyhow!("kustomize build failed: {}", error_chain(&e)))?;
     for o in &mut objects {
         ssa::set_owner_labels(o, &name, &ns, GROUP);
@@ -221,7 +233,13 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<()> {
             .as_deref()
             .context("dry-run mode requires a kustomization file (--kustomization-file)")?;
         let ks = kustomization_from_file(file, &f.name)?;
-        let objects = build(&ks, &f.path, &BTreeMap::new(), &args.kube.namespace)?;
+        let objects = build(
+            &ks,
+            &f.path,
+            &BTreeMap::new(),
+            &args.kube.namespace,
+            f.strict_substitute,
+        )?;
         print!("{}", yaml::to_multi_doc_string(&objects));
         return Ok(());
     }
@@ -232,7 +250,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<()> {
             None => kustomization_from_cluster(&cluster, &f.name).await?,
         };
         let vars = substitute_from(&cluster, &ks).await?;
-        let objects = build(&ks, &f.path, &vars, &cluster.namespace)?;
+        let objects = build(&ks, &f.path, &vars, &cluster.namespace, f.strict_substitute)?;
         print!("{}", yaml::to_multi_doc_string(&objects));
         Ok(())
     })
@@ -249,7 +267,7 @@ pub fn run_diff(args: DiffArgs) -> anyhow::Result<bool> {
             None => kustomization_from_cluster(&cluster, &f.name).await?,
         };
         let vars = substitute_from(&cluster, &ks).await?;
-        let objects = build(&ks, &f.path, &vars, &cluster.namespace)?;
+        let objects = build(&ks, &f.path, &vars, &cluster.namespace, f.strict_substitute)?;
         let new_ids: Vec<ssa::ObjMetadata> = objects
             .iter()
             .map(ssa::ObjMetadata::from_object)

@@ -103,6 +103,44 @@ fn build_dry_run_is_kustomize_build_plus_substitution_and_owner_labels() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
 
+#[test]
+fn build_strict_substitute_fails_on_a_missing_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    write_app(&dir, "strict");
+    let ks_file = tmp.path().join("ks.yaml");
+    let ks = [
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "kind: Kustomization",
+        "metadata: {name: app, namespace: strict}",
+        "spec:",
+        "  interval: 5m",
+        "  prune: true",
+        "  sourceRef: {kind: GitRepository, name: app}",
+        "  postBuild:",
+        "    substitute: {greeting: hi}",
+    ];
+    std::fs::write(&ks_file, ks.join("\n")).unwrap();
+    let run = |strict: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_flux"));
+        c.args(["build", "ks", "app", "--dry-run", "--path"])
+            .arg(&dir)
+            .arg("--kustomization-file")
+            .arg(&ks_file);
+        if strict {
+            c.arg("--strict-substitute");
+        }
+        c.output().unwrap()
+    };
+    let lenient = ok(run(false));
+    assert!(lenient.contains("greeting: hi"), "{lenient}");
+    let strict = run(true);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    let err = stderr(&strict);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("color"), "{err}");
+}
+
 fn write_app(dir: &std::path::Path, ns: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
