@@ -959,34 +959,73 @@ async fn status_tables(client: &kube::Client, targets: &Targets) -> anyhow::Resu
         &rows,
     ));
     if targets.with_ks {
-        let rows: Vec<Vec<String>> = inventory
-            .iter()
-            .filter_map(|e| {
-                let (ns, name, group, kind) = crate::tree::parse_id(e["id"].as_str()?)?;
-                let version = e["v"].as_str().unwrap_or_default();
-                Some(vec![
-                    kind,
-                    if ns.is_empty() { "-".into() } else { ns },
-                    name,
-                    if group.is_empty() {
-                        version.to_string()
-                    } else {
-                        format!("{group}/{version}")
-                    },
-                ])
-            })
-            .collect();
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for e in &inventory {
+            let (Some(id), Some(version)) = (e["id"].as_str(), e["v"].as_str()) else {
+                continue;
+            };
+            let Some((ns, name, group, kind)) = crate::tree::parse_id(id) else {
+                continue;
+            };
+            let (status, message) = applied_status(client, id, version).await;
+            rows.push(vec![
+                kind,
+                if ns.is_empty() { "-".into() } else { ns },
+                name,
+                if group.is_empty() {
+                    version.to_string()
+                } else {
+                    format!("{group}/{version}")
+                },
+                status,
+                one_line(&message),
+            ]);
+        }
         out.push('\n');
         if rows.is_empty() {
             out.push_str("no objects applied\n");
         } else {
             out.push_str(&output::table(
-                Some(&["kind", "namespace", "name", "api version"]),
+                Some(&[
+                    "kind",
+                    "namespace",
+                    "name",
+                    "api version",
+                    "status",
+                    "message",
+                ]),
                 &rows,
             ));
         }
     }
     Ok(out)
+}
+
+/// kstatus of an applied object (as the Kustomization's health assessment sees it): status
+/// and message, `NotFound` when it is gone, `Unknown` when it cannot be read.
+async fn applied_status(client: &kube::Client, id: &str, version: &str) -> (String, String) {
+    let Ok(meta) = ssa::ObjMetadata::parse_inventory_id(id, version) else {
+        return ("Unknown".into(), format!("invalid inventory id {id}"));
+    };
+    let gvk = kube::api::GroupVersionKind::gvk(&meta.group, &meta.version, &meta.kind);
+    let (resource, caps) = match kube::discovery::pinned_kind(client, &gvk).await {
+        Ok(r) => r,
+        Err(e) => return ("Unknown".into(), e.to_string()),
+    };
+    let api: Api<DynamicObject> = match caps.scope {
+        kube::discovery::Scope::Namespaced => {
+            Api::namespaced_with(client.clone(), &meta.namespace, &resource)
+        }
+        kube::discovery::Scope::Cluster => Api::all_with(client.clone(), &resource),
+    };
+    match api.get_opt(&meta.name).await {
+        Ok(Some(obj)) => {
+            let r = ssa::kstatus::compute(&crate::get::to_value(&obj));
+            (r.status.to_string(), r.message)
+        }
+        Ok(None) => ("NotFound".into(), String::new()),
+        Err(e) => ("Unknown".into(), e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -45,14 +45,19 @@ fn git(dir: &Path, args: &[&str]) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-/// The applied objects table rows (KIND NAMESPACE NAME API VERSION), whitespace-normalised.
+/// The applied objects table rows (KIND NAMESPACE NAME API VERSION STATUS MESSAGE) as
+/// "KIND NAMESPACE NAME APIVERSION", asserting that every object's kstatus is Current.
 fn inventory_rows(stdout: &str) -> Vec<String> {
     stdout
         .lines()
         .skip_while(|l| !l.starts_with("KIND"))
         .skip(1)
         .take_while(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').map(str::trim).collect();
+            assert_eq!(cells.get(4), Some(&"Current"), "kstatus of {l}");
+            cells[..4].join(" ")
+        })
         .collect()
 }
 
