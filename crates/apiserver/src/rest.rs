@@ -41,6 +41,8 @@ pub struct WriteCtx {
     pub apply: bool,
     /// Who writes (RBAC escalation checks on roles and bindings).
     pub user: Arc<crate::auth::UserInfo>,
+    /// RBAC objects read before the store mutation, for escalation checks made inside it.
+    pub rbac: Option<Arc<crate::auth::rbac::Snapshot>>,
 }
 
 impl WriteCtx {
@@ -85,6 +87,7 @@ impl WriteCtx {
             warnings: vec![],
             apply: req.content_type() == "application/apply-patch+yaml",
             user: req.user.clone(),
+            rbac: None,
         })
     }
 }
@@ -908,6 +911,7 @@ where
     F: FnOnce(&Value) -> ApiResult<Value>,
 {
     let mut ctx = WriteCtx::from_req(req)?;
+    ctx.rbac = crate::auth::rbac::Snapshot::for_write(api, &ri.group, &ctx.user);
     let k = key(ri, ns, name);
     let mut dry: Option<Value> = None;
     let out = api.store.mutate(&k, |cur, _| {
@@ -1097,7 +1101,12 @@ fn finish_update(
         }
     }
     admit(ri, &mut new, ctx)?;
-    crate::auth::rbac::check_write(api, &ctx.user, &ri.group, &ri.plural, &new, Some(cur))?;
+    // Inside the store mutation: read RBAC objects from the snapshot, never the store.
+    let rbac_src = match ctx.rbac.as_deref() {
+        Some(s) => crate::auth::rbac::Source::Snapshot(s),
+        None => crate::auth::rbac::Source::Store(api),
+    };
+    crate::auth::rbac::check_write(rbac_src, &ctx.user, &ri.group, &ri.plural, &new, Some(cur))?;
     if ri.group == "apiextensions.k8s.io" && ri.plural == "customresourcedefinitions" {
         crate::crd::on_update(api, cur, &mut new);
     }

@@ -9,6 +9,7 @@ use crate::store::ObjKey;
 use crate::util::meta_str;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The RBAC API group.
 pub const GROUP: &str = "rbac.authorization.k8s.io";
@@ -20,6 +21,99 @@ pub struct Decision {
     pub allowed: bool,
     /// Why (`RBAC: allowed by ...`), or resolution errors on denial (`RBAC: ...`).
     pub reason: String,
+}
+
+/// Where RBAC objects are read from: the live store, or a snapshot taken before a store mutation
+/// (checks made inside a mutation must not take the store lock again).
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// The live store.
+    Store(&'a Api),
+    /// A snapshot.
+    Snapshot(&'a Snapshot),
+}
+
+impl<'a> From<&'a Api> for Source<'a> {
+    fn from(api: &'a Api) -> Self {
+        Source::Store(api)
+    }
+}
+
+impl<'a> From<&'a std::sync::Arc<Api>> for Source<'a> {
+    fn from(api: &'a std::sync::Arc<Api>) -> Self {
+        Source::Store(api)
+    }
+}
+
+impl<'a> From<&'a Snapshot> for Source<'a> {
+    fn from(s: &'a Snapshot) -> Self {
+        Source::Snapshot(s)
+    }
+}
+
+impl Source<'_> {
+    /// Objects of one RBAC resource, optionally in one namespace.
+    fn list(&self, resource: &str, ns: Option<&str>) -> Vec<Arc<Value>> {
+        match self {
+            Source::Store(api) => api.store.list(GROUP, resource, ns).1,
+            Source::Snapshot(s) => s
+                .objects(resource)
+                .iter()
+                .filter(|o| ns.is_none_or(|n| meta_str(o, "namespace") == n))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// One RBAC object.
+    fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        match self {
+            Source::Store(api) => api.store.get(&ObjKey::new(GROUP, resource, ns, name)),
+            Source::Snapshot(s) => s
+                .objects(resource)
+                .iter()
+                .find(|o| meta_str(o, "namespace") == ns && meta_str(o, "name") == name)
+                .cloned(),
+        }
+    }
+}
+
+/// Every Role, ClusterRole and binding at one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    roles: Vec<Arc<Value>>,
+    cluster_roles: Vec<Arc<Value>>,
+    role_bindings: Vec<Arc<Value>>,
+    cluster_role_bindings: Vec<Arc<Value>>,
+}
+
+impl Snapshot {
+    /// Reads the RBAC objects from the store.
+    pub fn take(api: &Api) -> Self {
+        let l = |r: &str| api.store.list(GROUP, r, None).1;
+        Self {
+            roles: l("roles"),
+            cluster_roles: l("clusterroles"),
+            role_bindings: l("rolebindings"),
+            cluster_role_bindings: l("clusterrolebindings"),
+        }
+    }
+
+    /// The snapshot a write of `group` by `user` needs for its escalation checks, taken before
+    /// the store mutation (`None` when no check will read RBAC objects).
+    pub fn for_write(api: &Api, group: &str, user: &UserInfo) -> Option<Arc<Self>> {
+        (group == GROUP && !user.is_master()).then(|| Arc::new(Self::take(api)))
+    }
+
+    fn objects(&self, resource: &str) -> &[Arc<Value>] {
+        match resource {
+            "roles" => &self.roles,
+            "clusterroles" => &self.cluster_roles,
+            "rolebindings" => &self.role_bindings,
+            "clusterrolebindings" => &self.cluster_role_bindings,
+            _ => &[],
+        }
+    }
 }
 
 /// One policy rule.
@@ -196,19 +290,6 @@ impl Rule {
         }
         format!("{{{}}}", parts.join(", "))
     }
-
-    /// Sort key like the generated `PolicyRule.String()` upstream sorts missing rules by.
-    fn sort_key(&self) -> String {
-        let l = |l: &[String]| format!("[{}]", l.join(" "));
-        format!(
-            "&PolicyRule{{Verbs:{},APIGroups:{},Resources:{},ResourceNames:{},NonResourceURLs:{},}}",
-            l(&self.verbs),
-            l(&self.api_groups),
-            l(&self.resources),
-            l(&self.resource_names),
-            l(&self.non_resource_urls)
-        )
-    }
 }
 
 /// Whether a binding subject names the user (`appliesTo` upstream).
@@ -243,16 +324,20 @@ fn describe_subject(s: &Value, binding_ns: &str) -> String {
 
 /// A ClusterRole's rules; an aggregated role's are the union of the roles its selectors match
 /// (computed here too, so evaluation never waits for the aggregation write-back).
-pub fn cluster_role_rules(api: &Api, name: &str) -> Option<Vec<Rule>> {
-    let role = api
-        .store
-        .get(&ObjKey::new(GROUP, "clusterroles", "", name))?;
+pub fn cluster_role_rules<'a>(src: impl Into<Source<'a>>, name: &str) -> Option<Vec<Rule>> {
+    let src = src.into();
+    let role = src.get("clusterroles", "", name)?;
     let mut seen = BTreeSet::new();
-    Some(effective_rules(api, &role, &mut seen))
+    Some(effective_rules(src, &role, &mut seen))
 }
 
 /// Rules of a ClusterRole object, resolving `aggregationRule` recursively.
-pub fn effective_rules(api: &Api, role: &Value, seen: &mut BTreeSet<String>) -> Vec<Rule> {
+pub fn effective_rules<'a>(
+    src: impl Into<Source<'a>>,
+    role: &Value,
+    seen: &mut BTreeSet<String>,
+) -> Vec<Rule> {
+    let src = src.into();
     seen.insert(meta_str(role, "name").to_string());
     let Some(selectors) = role
         .pointer("/aggregationRule/clusterRoleSelectors")
@@ -263,7 +348,7 @@ pub fn effective_rules(api: &Api, role: &Value, seen: &mut BTreeSet<String>) -> 
             .map(|a| a.iter().map(Rule::from_json).collect())
             .unwrap_or_default();
     };
-    let (_, roles) = api.store.list(GROUP, "clusterroles", None);
+    let roles = src.list("clusterroles", None);
     let mut out: Vec<Rule> = vec![];
     for r in roles.iter() {
         let n = meta_str(r, "name");
@@ -274,7 +359,7 @@ pub fn effective_rules(api: &Api, role: &Value, seen: &mut BTreeSet<String>) -> 
             .iter()
             .any(|s| selector_matches(s, &r["metadata"]["labels"]))
         {
-            for rule in effective_rules(api, r, seen) {
+            for rule in effective_rules(src, r, seen) {
                 if !out.contains(&rule) {
                     out.push(rule);
                 }
@@ -319,14 +404,18 @@ pub fn selector_matches(sel: &Value, labels: &Value) -> bool {
 }
 
 /// Rules of a binding's `roleRef` (a Role in `ns` or a ClusterRole), or the resolution error.
-pub fn role_ref_rules(api: &Api, role_ref: &Value, ns: &str) -> Result<Vec<Rule>, String> {
+pub fn role_ref_rules<'a>(
+    src: impl Into<Source<'a>>,
+    role_ref: &Value,
+    ns: &str,
+) -> Result<Vec<Rule>, String> {
+    let src = src.into();
     let name = role_ref["name"].as_str().unwrap_or_default();
     match role_ref["kind"].as_str().unwrap_or_default() {
-        "ClusterRole" => cluster_role_rules(api, name)
+        "ClusterRole" => cluster_role_rules(src, name)
             .ok_or_else(|| format!("clusterrole.rbac.authorization.k8s.io {name:?} not found")),
-        "Role" if !ns.is_empty() => api
-            .store
-            .get(&ObjKey::new(GROUP, "roles", ns, name))
+        "Role" if !ns.is_empty() => src
+            .get("roles", ns, name)
             .map(|r| {
                 r["rules"]
                     .as_array()
@@ -342,13 +431,13 @@ pub fn role_ref_rules(api: &Api, role_ref: &Value, ns: &str) -> Result<Vec<Rule>
 /// namespace's RoleBindings), with a description of where it comes from; `visit` returns false
 /// to stop. Returns the resolution errors met (bindings whose role is missing).
 fn visit_rules(
-    api: &Api,
+    src: Source<'_>,
     user: &UserInfo,
     ns: &str,
     visit: &mut dyn FnMut(&dyn Fn() -> String, &Rule) -> bool,
 ) -> Vec<String> {
     let mut errors = vec![];
-    let (_, crbs) = api.store.list(GROUP, "clusterrolebindings", None);
+    let crbs = src.list("clusterrolebindings", None);
     for b in crbs.iter() {
         let Some(subject) = b["subjects"]
             .as_array()
@@ -359,7 +448,7 @@ fn visit_rules(
         if b["roleRef"]["kind"] != "ClusterRole" {
             continue;
         }
-        match role_ref_rules(api, &b["roleRef"], "") {
+        match role_ref_rules(src, &b["roleRef"], "") {
             Ok(rules) => {
                 let describe = || {
                     format!(
@@ -381,7 +470,7 @@ fn visit_rules(
     if ns.is_empty() {
         return errors;
     }
-    let (_, rbs) = api.store.list(GROUP, "rolebindings", Some(ns));
+    let rbs = src.list("rolebindings", Some(ns));
     for b in rbs.iter() {
         let Some(subject) = b["subjects"]
             .as_array()
@@ -389,7 +478,7 @@ fn visit_rules(
         else {
             continue;
         };
-        match role_ref_rules(api, &b["roleRef"], ns) {
+        match role_ref_rules(src, &b["roleRef"], ns) {
             Ok(rules) => {
                 let describe = || {
                     format!(
@@ -422,7 +511,7 @@ fn aggregate(errors: &[String]) -> String {
 
 /// Decides a request for `user`: `system:masters` always, otherwise the first RBAC rule that
 /// allows it; denials carry `RBAC: <resolution errors>` as the reason when there were any.
-pub fn authorize(api: &Api, user: &UserInfo, a: &Attributes) -> Decision {
+pub fn authorize<'a>(src: impl Into<Source<'a>>, user: &UserInfo, a: &Attributes) -> Decision {
     if user.is_master() {
         return Decision {
             allowed: true,
@@ -430,7 +519,7 @@ pub fn authorize(api: &Api, user: &UserInfo, a: &Attributes) -> Decision {
         };
     }
     let mut reason = None;
-    let errors = visit_rules(api, user, &a.namespace, &mut |describe, rule| {
+    let errors = visit_rules(src.into(), user, &a.namespace, &mut |describe, rule| {
         if rule.allows(a) {
             reason = Some(format!("RBAC: allowed by {}", describe()));
             return false;
@@ -452,9 +541,13 @@ pub fn authorize(api: &Api, user: &UserInfo, a: &Attributes) -> Decision {
 
 /// Every rule that applies to `user` in `ns` (cluster-wide ones included) and the resolution
 /// errors met.
-pub fn rules_for(api: &Api, user: &UserInfo, ns: &str) -> (Vec<Rule>, Vec<String>) {
+pub fn rules_for<'a>(
+    src: impl Into<Source<'a>>,
+    user: &UserInfo,
+    ns: &str,
+) -> (Vec<Rule>, Vec<String>) {
     let mut rules: Vec<Rule> = vec![];
-    let errors = visit_rules(api, user, ns, &mut |_, r| {
+    let errors = visit_rules(src.into(), user, ns, &mut |_, r| {
         rules.push(r.clone());
         true
     });
@@ -463,8 +556,8 @@ pub fn rules_for(api: &Api, user: &UserInfo, ns: &str) -> (Vec<Rule>, Vec<String
 
 /// Upstream `ConfirmNoEscalation`: `user` must already hold every permission in `requested`
 /// within `ns`, else the error text naming the missing rules.
-pub fn confirm_no_escalation(
-    api: &Api,
+pub fn confirm_no_escalation<'a>(
+    src: impl Into<Source<'a>>,
     user: &UserInfo,
     ns: &str,
     requested: &[Rule],
@@ -472,7 +565,7 @@ pub fn confirm_no_escalation(
     if user.is_master() {
         return Ok(());
     }
-    let (owner, errors) = rules_for(api, user, ns);
+    let (owner, errors) = rules_for(src, user, ns);
     let mut missing: Vec<Rule> = requested
         .iter()
         .flat_map(Rule::breakdown)
@@ -482,17 +575,13 @@ pub fn confirm_no_escalation(
         return Ok(());
     }
     missing = compact(missing);
-    missing.sort_by_key(Rule::sort_key);
-    missing.dedup();
+    // Upstream collects the descriptions in a sorted string set.
+    let descriptions: BTreeSet<String> = missing.iter().map(Rule::compact_string).collect();
     let groups = Rule::q(&user.groups);
     let mut msg = format!(
         "user {:?} (groups={groups}) is attempting to grant RBAC permissions not currently held:\n{}",
         user.name,
-        missing
-            .iter()
-            .map(Rule::compact_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        descriptions.into_iter().collect::<Vec<_>>().join("\n")
     );
     if !errors.is_empty() {
         msg.push_str(&format!("; resolution errors: [{}]", errors.join(" ")));
@@ -539,8 +628,8 @@ fn rules_of(obj: &Value) -> Vec<Rule> {
 /// Escalation and bind checks on a write (create or update) of a Role, ClusterRole, RoleBinding
 /// or ClusterRoleBinding by `user`; `cur` is the stored object for updates (unchanged rules or
 /// roleRef are not re-checked, as upstream).
-pub fn check_write(
-    api: &Api,
+pub fn check_write<'a>(
+    src: impl Into<Source<'a>>,
     user: &UserInfo,
     group: &str,
     resource: &str,
@@ -550,6 +639,7 @@ pub fn check_write(
     if group != GROUP {
         return Ok(());
     }
+    let src = src.into();
     let ns = meta_str(obj, "namespace");
     let name = meta_str(obj, "name");
     if let Some(c) = cur
@@ -592,10 +682,10 @@ pub fn check_write(
                 return Ok(());
             }
             let escalate = Attributes::resource("escalate", GROUP, resource, "", ns, name);
-            if authorize(api, user, &escalate).allowed {
+            if authorize(src, user, &escalate).allowed {
                 return Ok(());
             }
-            confirm_no_escalation(api, user, ns, &rules_of(obj)).map_err(deny)?;
+            confirm_no_escalation(src, user, ns, &rules_of(obj)).map_err(deny)?;
             if resource == "clusterroles"
                 && obj.get("aggregationRule").is_some_and(|a| !a.is_null())
             {
@@ -612,7 +702,7 @@ pub fn check_write(
                         ..Rule::default()
                     },
                 ];
-                confirm_no_escalation(api, user, "", &full).map_err(|_| {
+                confirm_no_escalation(src, user, "", &full).map_err(|_| {
                     deny("must have cluster-admin privileges to use the aggregationRule".into())
                 })?;
             }
@@ -620,7 +710,9 @@ pub fn check_write(
         }
         "rolebindings" | "clusterrolebindings" => {
             let role_ref = &obj["roleRef"];
-            if cur.is_some_and(|c| c["roleRef"] == *role_ref) {
+            // roleRef cannot change, but new subjects are new grants: only updates that keep
+            // the subjects (metadata, GC fields) skip the check.
+            if cur.is_some_and(|c| c["subjects"] == obj["subjects"]) {
                 return Ok(());
             }
             let role_resource = match role_ref["kind"].as_str() {
@@ -635,11 +727,23 @@ pub fn check_write(
                 ns,
                 role_ref["name"].as_str().unwrap_or_default(),
             );
-            if authorize(api, user, &bind).allowed {
+            if authorize(src, user, &bind).allowed {
                 return Ok(());
             }
-            let rules = role_ref_rules(api, role_ref, ns).map_err(deny)?;
-            confirm_no_escalation(api, user, ns, &rules).map_err(deny)
+            // A missing role is the role lister's NotFound (singular resource), as upstream.
+            let rules = role_ref_rules(src, role_ref, ns).map_err(|_| {
+                let singular = if role_resource == "roles" {
+                    "role"
+                } else {
+                    "clusterrole"
+                };
+                ApiError::not_found(
+                    GROUP,
+                    singular,
+                    role_ref["name"].as_str().unwrap_or_default(),
+                )
+            })?;
+            confirm_no_escalation(src, user, ns, &rules).map_err(deny)
         }
         _ => Ok(()),
     }

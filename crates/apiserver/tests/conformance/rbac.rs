@@ -419,6 +419,16 @@ fn privilege_escalation_through_roles_and_bindings_is_refused() {
     // Still no access afterwards.
     let sec = kubectl_as(env, &kc, &["get", "secrets", "-A"]).fails();
     assert!(sec.stderr.contains("Forbidden"), "{}", sec.stderr);
+    // A binding to a role that does not exist is a NotFound of that role.
+    let out = run_in(
+        &kc,
+        &crb(&format!("ghost-{user}"), "no-such-role", &user),
+        &["create", "-f", "-"],
+    );
+    assert_eq!(
+        out.stderr.trim(),
+        "Error from server (NotFound): error when creating \"STDIN\": clusterrole.rbac.authorization.k8s.io \"no-such-role\" not found"
+    );
     // Binding a role whose permissions dave holds is allowed.
     let out = run_in(
         &kc,
@@ -430,6 +440,55 @@ fn privilege_escalation_through_roles_and_bindings_is_refused() {
         &["create", "-f", "-"],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // Widening his own role on update is checked too (inside the store update, without
+    // blocking the server).
+    let out = kubectl_as(
+        env,
+        &kc,
+        &[
+            "patch",
+            "clusterrole",
+            &format!("cm-reader-{user}"),
+            "--type=json",
+            "-p",
+            r#"[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}}]"#,
+        ],
+    )
+    .fails();
+    assert!(
+        out.stderr.contains(&format!(
+            "clusterroles.rbac.authorization.k8s.io \"cm-reader-{user}\" is forbidden: user \"{user}\""
+        )),
+        "{}",
+        out.stderr
+    );
+    // An admin binds cluster-admin to someone else; dave may update bindings but adding himself
+    // as a subject is an escalation.
+    admin_apply(
+        env,
+        &crb(&format!("root-other-{user}"), "cluster-admin", "other"),
+    );
+    let out = kubectl_as(
+        env,
+        &kc,
+        &[
+            "patch",
+            "clusterrolebinding",
+            &format!("root-other-{user}"),
+            "--type=json",
+            "-p",
+            &format!(
+                r#"[{{"op":"add","path":"/subjects/-","value":{{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"{user}"}}}}]"#
+            ),
+        ],
+    )
+    .fails();
+    assert!(
+        out.stderr
+            .contains("is attempting to grant RBAC permissions not currently held"),
+        "{}",
+        out.stderr
+    );
 }
 
 fn crb(name: &str, role: &str, user: &str) -> String {
