@@ -112,6 +112,26 @@ fn install_export_prints_the_crds_and_the_controller_manifests() {
         crd_binding["subjects"].as_array().unwrap().len(),
         deploys.len()
     );
+    // Every document passes an independent validator (Kubernetes 1.33 schemas, strict).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("install.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let v = Command::new("kubernetes-validate")
+        .args(["-k", "1.33.0", "--strict"])
+        .arg(&file)
+        .output()
+        .expect("running kubernetes-validate (installed by scripts/install-deps.sh)");
+    let vout = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        v.status.success(),
+        "{vout}{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert_eq!(
+        vout.matches(" passed for resource ").count(),
+        docs.len(),
+        "{vout}"
+    );
     // Components this build does not implement are refused with one line.
     let out = flux(&[
         "install",
