@@ -1000,3 +1000,47 @@ fn bind_and_escalate_verbs_allow_granting_what_is_not_held() {
     .fails();
     assert!(out.stderr.contains("Forbidden"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn in_process_service_account_token_works_with_kube_rs() {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    let dir = tempfile::tempdir().unwrap();
+    let server = apiserver::start(apiserver::Config::new(dir.path()))
+        .await
+        .unwrap();
+    let admin_kc = kube::config::Kubeconfig::from_yaml(&server.kubeconfig).unwrap();
+    let admin = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(admin_kc, &Default::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let sa: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": "ctl"}})).unwrap();
+    Api::<ServiceAccount>::namespaced(admin.clone(), "default")
+        .create(&PostParams::default(), &sa)
+        .await
+        .unwrap();
+    let token =
+        apiserver::auth::tokens::issue_service_account_token(&server.api, "default", "ctl", 3600)
+            .unwrap();
+    let kc = kube::config::Kubeconfig::from_yaml(&server.api.pki.kubeconfig_with_token(
+        &server.url,
+        "ctl",
+        &token,
+    ))
+    .unwrap();
+    let as_sa = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(as_sa, "default");
+    let (code, _, msg) = forbidden_status(cms.list(&ListParams::default()).await.unwrap_err());
+    assert_eq!(code, 403);
+    assert!(
+        msg.contains("User \"system:serviceaccount:default:ctl\" cannot list"),
+        "{msg}"
+    );
+    server.shutdown().await;
+}
