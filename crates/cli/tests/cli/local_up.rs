@@ -113,7 +113,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
 
     // 2. Same data dir, kept running (no --port: the previous port is reused, so an exported
     // KUBECONFIG stays valid): kubectl sees the applied (substituted) objects.
-    let (mut child, seen) = up_running(&data, &[]);
+    let (mut running, seen) = up_running(&data, &[]);
     assert!(
         seen.iter()
             .any(|l| l == &format!("► API server listening on {first_url}")),
@@ -167,7 +167,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
     let ks = kubectl(&["get", "kustomizations", "-n", "flux-system"]);
     assert!(ks.contains("flux-system"), "{ks}");
     // Ctrl-C stops controllers and server cleanly.
-    let pid = child.0.id().to_string();
+    let pid = running.child.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-INT", &pid])
@@ -175,7 +175,7 @@ fn bundled_example_from_a_clean_then_an_existing_data_dir_and_kubectl_sees_it() 
             .unwrap()
             .success()
     );
-    let status = child.0.wait().unwrap();
+    let status = running.child.0.wait().unwrap();
     assert!(status.success(), "exit after SIGINT: {status:?} {seen:?}");
 
     // 3. Resume once more with --once (CRDs re-applied over the existing ones).
@@ -288,9 +288,34 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A running `flux local up` and its stderr lines.
+struct Running {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// Reads stderr lines until one contains `marker` (at most 120 s); returns them all.
+    fn until(&self, marker: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no line with {marker:?}; stderr so far: {seen:?}"));
+            let done = line.contains(marker);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
 /// Starts `flux local up ARGS` (kept running) and returns it with its stderr lines up to
 /// "watching for changes".
-fn up_running(data_dir: &Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
+fn up_running(data_dir: &Path, extra: &[&str]) -> (Running, Vec<String>) {
     // Wrapped at once: killed and reaped on every path, panics included.
     let mut child = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_flux"))
@@ -310,18 +335,43 @@ fn up_running(data_dir: &Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
             let _ = tx.send(line);
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("no 'watching' line; stderr so far: {seen:?}"));
-        let done = line.contains("watching for changes");
-        seen.push(line);
-        if done {
-            return (child, seen);
-        }
-    }
+    let running = Running { child, lines: rx };
+    let seen = running.until("watching for changes");
+    (running, seen)
+}
+
+#[test]
+fn edits_of_a_local_directory_are_picked_up_while_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("app");
+    std::fs::create_dir_all(&src).unwrap();
+    let cm = |v: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: live\n  namespace: default\ndata:\n  v: \"{v}\"\n"
+        )
+    };
+    std::fs::write(src.join("cm.yaml"), cm("1")).unwrap();
+    let data = tmp.path().join("data");
+    let (running, _) = up_running(&data, &[src.to_str().unwrap()]);
+    std::fs::write(src.join("cm.yaml"), cm("2")).unwrap();
+    let lines = running.until("✔ Kustomization/flux-system/flux-system");
+    assert!(lines.iter().any(|l| l.contains("new commit")), "{lines:?}");
+    let out = Command::new(KUBECTL)
+        .arg("--kubeconfig")
+        .arg(data.join("kubeconfig"))
+        .args([
+            "get",
+            "configmap",
+            "live",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.data.v}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "2", "{}", text(&out.stderr));
+    drop(running);
 }
 
 #[test]
