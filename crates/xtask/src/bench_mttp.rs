@@ -1,8 +1,8 @@
 //! `cargo run -p xtask --release -- bench mttp-kustomize --apps 100,500,1000`: Flux's "mean time
 //! to production" (MTTP) scenario for Kustomizations, run against the embedded API server.
 //!
-//! Per run: a fresh `fluxrs-apiserver` process, one Git repository served over loopback HTTP
-//! (dumb protocol, `python3 -m http.server`), one GitRepository and N Kustomizations (each with
+//! Per run: a fresh `fluxrs-apiserver` process, one Git repository served over loopback smart
+//! HTTP (`git http-backend`), one GitRepository and N Kustomizations (each with
 //! `postBuild.substitute`, `prune`, `wait`, `targetNamespace`) applying a ServiceAccount, a
 //! Service, a Deployment scaled to zero and an Ingress. Setup is applied with kubectl before the
 //! controllers start; the clock runs from spawning `flux controllers --enable source,kustomize`
@@ -84,8 +84,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String> {
     )
 }
 
-/// Creates the app repository and a bare copy prepared for the dumb HTTP protocol; returns the
-/// directory to serve.
+/// Creates the app repository and a bare copy of it; returns the directory to serve.
 fn make_repo(work: &Path) -> Result<PathBuf> {
     let src = work.join("src");
     std::fs::create_dir_all(src.join("app"))?;
@@ -101,31 +100,31 @@ fn make_repo(work: &Path) -> Result<PathBuf> {
         work,
         &["clone", "-q", "--bare", "src", "served/podinfo.git"],
     )?;
-    git(&served.join("podinfo.git"), &["update-server-info"])?;
     Ok(served)
 }
 
-/// Starts `python3 -m http.server` on a free loopback port; returns it and the port.
-fn serve_static(dir: &Path) -> Result<(Guard, u16)> {
-    let mut child = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
-        .arg("--directory")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting python3 -m http.server")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?)
-        .read_line(&mut line)?;
-    // "Serving HTTP on 127.0.0.1 port 43211 (http://127.0.0.1:43211/) ..."
-    let port = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| anyhow!("http.server did not start: {line:?}"))?;
-    Ok((Guard(child), port))
+/// Serves the bare repositories under `dir` over Git smart HTTP (`git http-backend`) on a free
+/// loopback port; the server lives as long as the returned runtime.
+fn serve_git(
+    dir: &Path,
+) -> Result<(
+    tokio::runtime::Runtime,
+    source::testutil::GitHttpServer,
+    u16,
+)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the Git server runtime")?;
+    let server = rt
+        .block_on(source::testutil::GitHttpServer::start(
+            dir.to_path_buf(),
+            source::testutil::HttpAuth::None,
+        ))
+        .context("starting the Git HTTP server")?;
+    let port = server.addr.port();
+    Ok((rt, server, port))
 }
 
 fn start_apiserver(bin: &Path, dir: &Path) -> Result<(Guard, String)> {
@@ -272,7 +271,7 @@ fn run_once(root: &Path, apps: usize, concurrent: usize, timeout: Duration) -> R
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     let served = make_repo(&work)?;
-    let (_http, git_port) = serve_static(&served)?;
+    let (_git_rt, _git_server, git_port) = serve_git(&served)?;
     let (_api, url) = start_apiserver(
         &root.join("target/release/fluxrs-apiserver"),
         &work.join("api"),
