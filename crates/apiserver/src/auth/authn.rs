@@ -36,13 +36,14 @@ pub fn authenticate(api: &Api, peer: &PeerIdentity, headers: &HeaderMap) -> ApiR
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if let Some(h) = auth {
-        let token = h
-            .strip_prefix("Bearer ")
-            .or_else(|| h.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
+    // As upstream's bearer authenticator: a scheme other than `Bearer` or an empty token is
+    // no credential at all; a token that matches nothing is 401.
+    let token = auth.and_then(|h| {
+        let (scheme, rest) = h.split_once(' ')?;
+        let t = rest.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !t.is_empty()).then_some(t)
+    });
+    if let Some(token) = token {
         return authenticate_token(api, token).ok_or_else(ApiError::unauthorized);
     }
     if peer.client_cert {
