@@ -305,7 +305,8 @@ impl Env {
         }
     }
 
-    /// Opens a repository with only our configuration (no system or user git config).
+    /// Adds our settings to the repository's in-memory configuration (system and user git
+    /// configuration are never read: repositories are opened isolated).
     fn configure(&self, repo: &mut gix::Repository) -> Result<(), GitError> {
         // No reflogs (they would need a committer identity) and nothing else from outside.
         let mut values: Vec<String> = vec![
@@ -414,8 +415,6 @@ impl Env {
         .map_err(|e| self.fail("init repository for", &e))?
         .to_thread_local();
         self.configure(&mut repo)?;
-        // Blob reads during checkout hit the same deltas again and again.
-        repo.object_cache_size_if_unset(32 * 1024 * 1024);
         Ok(repo)
     }
 
@@ -641,8 +640,7 @@ impl Env {
             .find_commit(commit)
             .and_then(|c| c.tree_id().map(|t| t.detach()))
             .map_err(|e| self.fail("check out", &e))?;
-        let mut rel = Vec::new();
-        self.write_tree(&repo, tree, dir, &mut rel)?;
+        self.write_tree(&repo, tree, dir)?;
         Ok(CheckoutResult::new(&name, &commit.to_string()))
     }
 
@@ -700,22 +698,18 @@ impl Env {
             })
     }
 
-    /// Writes the tree `id` below `dir/rel`: blobs with git's modes, symlinks, and an empty
-    /// directory for each submodule.
-    fn write_tree(
+    /// Walks the tree `id` below `dir/rel`: creates the directories (and an empty one for each
+    /// submodule, as git leaves it) and collects the blobs and symlinks to write.
+    fn walk_tree(
         &self,
         repo: &gix::Repository,
         id: gix::ObjectId,
         dir: &Path,
         rel: &mut Vec<u8>,
+        out: &mut Vec<(PathBuf, EntryKind, gix::ObjectId)>,
     ) -> Result<(), GitError> {
         let fail = |e: &(dyn std::error::Error + 'static)| self.fail("check out", e);
-        if self.interrupt.load(Ordering::Relaxed) {
-            return Err(GitError::Timeout {
-                url: self.shown.clone(),
-                after: self.timeout,
-            });
-        }
+        self.check_interrupt()?;
         let tree = repo.find_tree(id).map_err(|e| fail(&e))?;
         let entries: Vec<(EntryKind, Vec<u8>, gix::ObjectId)> = tree
             .decode()
@@ -739,55 +733,111 @@ impl Env {
             }
             rel.extend_from_slice(&name);
             let path = dir.join(rel.to_path_lossy());
-            let wanted = match kind {
-                EntryKind::Tree => self.may_contain(rel),
-                _ => self.included(rel),
-            };
-            if wanted {
-                match kind {
-                    EntryKind::Tree => {
-                        if self.included(rel) {
-                            fs::create_dir_all(&path).map_err(io_err("create directory", &path))?;
-                        }
-                        self.write_tree(repo, oid, dir, rel)?;
-                    }
-                    EntryKind::Commit => {
-                        // An uninitialised submodule, as git leaves it.
+            match kind {
+                EntryKind::Tree if self.may_contain(rel) => {
+                    if self.included(rel) {
                         fs::create_dir_all(&path).map_err(io_err("create directory", &path))?;
                     }
-                    EntryKind::Link => {
-                        let blob = repo.find_object(oid).map_err(|e| fail(&e))?;
-                        let target = blob.data.to_path_lossy().into_owned();
-                        self.ensure_parent(&path)?;
-                        #[cfg(unix)]
-                        std::os::unix::fs::symlink(&target, &path)
-                            .map_err(io_err("create symlink", &path))?;
-                        #[cfg(not(unix))]
-                        fs::write(&path, target.to_string_lossy().as_bytes())
-                            .map_err(io_err("write", &path))?;
-                    }
-                    EntryKind::Blob | EntryKind::BlobExecutable => {
-                        let blob = repo.find_object(oid).map_err(|e| fail(&e))?;
-                        self.ensure_parent(&path)?;
-                        let mut o = fs::OpenOptions::new();
-                        o.write(true).create_new(true);
-                        #[cfg(unix)]
-                        {
-                            use std::os::unix::fs::OpenOptionsExt;
-                            o.mode(if kind == EntryKind::BlobExecutable {
-                                0o777
-                            } else {
-                                0o666
-                            });
-                        }
-                        let mut f = o.open(&path).map_err(io_err("create file", &path))?;
-                        f.write_all(&blob.data)
-                            .map_err(io_err("write file", &path))?;
-                    }
+                    self.walk_tree(repo, oid, dir, rel, out)?;
+                }
+                EntryKind::Tree => {}
+                _ if !self.included(rel) => {}
+                EntryKind::Commit => {
+                    fs::create_dir_all(&path).map_err(io_err("create directory", &path))?;
+                }
+                _ => {
+                    self.ensure_parent(&path)?;
+                    out.push((path, kind, oid));
                 }
             }
             rel.truncate(len);
         }
+        Ok(())
+    }
+
+    /// Writes the tree `id` into `dir`; blobs are read and written by up to four threads.
+    fn write_tree(
+        &self,
+        repo: &gix::Repository,
+        id: gix::ObjectId,
+        dir: &Path,
+    ) -> Result<(), GitError> {
+        let mut files = Vec::new();
+        self.walk_tree(repo, id, dir, &mut Vec::new(), &mut files)?;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4);
+        if threads <= 1 || files.len() < 256 {
+            return files.iter().try_for_each(|f| self.write_entry(repo, f));
+        }
+        let shared = repo.clone().into_sync();
+        let per_thread = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = files
+                .chunks(per_thread)
+                .map(|chunk| {
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let repo = shared.to_thread_local();
+                        chunk.iter().try_for_each(|f| self.write_entry(&repo, f))
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(GitError::Command {
+                        op: "check out",
+                        url: self.shown.clone(),
+                        detail: "a checkout worker panicked".to_string(),
+                    })
+                })
+            })
+        })
+    }
+
+    fn check_interrupt(&self) -> Result<(), GitError> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Err(GitError::Timeout {
+                url: self.shown.clone(),
+                after: self.timeout,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes one blob (mode 0666/0777 less the umask, as git does) or symlink.
+    fn write_entry(
+        &self,
+        repo: &gix::Repository,
+        (path, kind, oid): &(PathBuf, EntryKind, gix::ObjectId),
+    ) -> Result<(), GitError> {
+        self.check_interrupt()?;
+        let blob = repo
+            .find_object(*oid)
+            .map_err(|e| self.fail("check out", &e))?;
+        if *kind == EntryKind::Link {
+            let target = blob.data.to_path_lossy().into_owned();
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&target, path).map_err(io_err("create symlink", path))?;
+            #[cfg(not(unix))]
+            fs::write(path, target.to_string_lossy().as_bytes()).map_err(io_err("write", path))?;
+            return Ok(());
+        }
+        let mut o = fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(if *kind == EntryKind::BlobExecutable {
+                0o777
+            } else {
+                0o666
+            });
+        }
+        let mut f = o.open(path).map_err(io_err("create file", path))?;
+        f.write_all(&blob.data)
+            .map_err(io_err("write file", path))?;
         Ok(())
     }
 

@@ -69,6 +69,13 @@ fn build(up: &Upstream) -> Result<()> {
     up.write("scripts/run.sh", "#!/bin/sh\necho hi\n")?;
     up.write("unicodé/ñame.txt", "x\n")?;
     up.write("empty", "")?;
+    // Enough files for the gix backend to write the tree with several threads.
+    for i in 0..400 {
+        up.write(
+            &format!("many/d{}/f{i:03}.txt", i % 7),
+            &format!("file {i}\n"),
+        )?;
+    }
     let big: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
     up.write("data/big.txt", &big)?;
     std::fs::set_permissions(
