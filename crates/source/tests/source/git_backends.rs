@@ -210,3 +210,55 @@ async fn gix_and_cli_backends_give_identical_checkouts() -> Result<()> {
     );
     Ok(())
 }
+
+/// Every file under `dir`, `.git` included, as bytes.
+fn all_bytes(dir: &Path, out: &mut Vec<u8>) -> Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            all_bytes(&e.path(), out)?;
+        } else if ft.is_file() {
+            out.extend(std::fs::read(e.path())?);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gix_checkout_keeps_no_credentials_on_disk() -> Result<()> {
+    use base64::Engine;
+    let tmp = tempfile::tempdir()?;
+    let up = Upstream::new(tmp.path(), "repo")?;
+    up.write("a.yaml", "a: 1\n")?;
+    up.commit("one")?;
+    up.push_all()?;
+    let srv = GitHttpServer::start(
+        &up.srv,
+        HttpAuth::Basic("flux".into(), "s3cret-on-disk?".into()),
+    )
+    .await?;
+    let o = CheckoutOptions {
+        url: srv.url("repo.git"),
+        reference: GitRef::Branch("main".into()),
+        auth: git::GitAuth {
+            username: Some("flux".into()),
+            password: Some("s3cret-on-disk?".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let dir = tmp.path().join("co");
+    let r = git::checkout_with(Backend::Gix, &o, &dir).await?;
+    ensure!(r.revision.starts_with("main@sha1:"), "{r:?}");
+    let mut bytes = Vec::new();
+    all_bytes(&dir, &mut bytes)?;
+    let basic = base64::engine::general_purpose::STANDARD.encode("flux:s3cret-on-disk?");
+    for needle in ["s3cret-on-disk?", basic.as_str()] {
+        ensure!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} found in the checkout"
+        );
+    }
+    Ok(())
+}
