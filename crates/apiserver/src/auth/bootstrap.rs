@@ -378,3 +378,31 @@ pub fn sync_aggregation(api: &Api) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// The aggregation controller: re-syncs aggregated ClusterRoles on every ClusterRole event
+/// (deletions included, which bypass the write hook) until `shutdown` flips.
+pub async fn run_aggregation(
+    api: std::sync::Arc<Api>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok((_, mut rx)) = api.store.watch(GROUP, "clusterroles", None, None) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(e) if e.key.group == GROUP && e.key.resource == "clusterroles" => {
+                    if let Err(err) = sync_aggregation(&api) {
+                        tracing::warn!(error = %err, "syncing aggregated cluster roles");
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = sync_aggregation(&api);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -659,6 +659,29 @@ fn aggregated_roles_pick_up_labelled_cluster_roles() {
         ])
         .stdout;
     assert_eq!(can.trim(), "no");
+    // Deleting the labelled role takes its rule out of the aggregates again.
+    env.kubectl(&["delete", "clusterrole", &name]).ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let rules = env
+            .kubectl(&[
+                "get",
+                "clusterrole",
+                "view",
+                "-o",
+                "jsonpath={.rules[*].resources}",
+            ])
+            .ok()
+            .stdout;
+        if !rules.contains(&name) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "view still aggregates {name}: {rules}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]
