@@ -276,6 +276,7 @@ impl Env {
             "unknownissuer",
             "certificate",
             "tls handshake",
+            "received corrupt message",
         ]) {
             GitError::Tls { url, detail }
         } else if has(&[
