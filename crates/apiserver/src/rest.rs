@@ -1027,12 +1027,39 @@ fn finish_update(
             meta_mut(&mut o).insert("managedFields".into(), mf.clone());
         }
         o
+    } else if sub == Some("finalize") {
+        // namespaces/finalize changes spec.finalizers only.
+        let mut o = cur.clone();
+        if o.get("spec").is_none_or(|s| !s.is_object()) {
+            o["spec"] = json!({});
+        }
+        o["spec"]["finalizers"] = new
+            .pointer("/spec/finalizers")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        o
     } else {
         if ri.has_status() {
             match cur.get("status") {
                 Some(s) => new["status"] = s.clone(),
                 None => {
                     new.as_object_mut().map(|m| m.remove("status"));
+                }
+            }
+        }
+        // A namespace's spec.finalizers change only through namespaces/finalize.
+        if ri.group.is_empty() && ri.plural == "namespaces" && new.is_object() {
+            match cur.pointer("/spec/finalizers") {
+                Some(f) => {
+                    if !new.get("spec").is_some_and(Value::is_object) {
+                        new["spec"] = json!({});
+                    }
+                    new["spec"]["finalizers"] = f.clone();
+                }
+                None => {
+                    if let Some(s) = new.get_mut("spec").and_then(Value::as_object_mut) {
+                        s.remove("finalizers");
+                    }
                 }
             }
         }

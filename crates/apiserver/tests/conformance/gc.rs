@@ -475,6 +475,54 @@ fn namespace_with_a_stuck_finalizer_reports_it_and_refuses_new_content() {
 }
 
 #[test]
+fn namespace_finalizers_change_only_through_finalize() {
+    let env = shared();
+    let ns = env.namespace("gc-finalize");
+    let y = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: stuck, namespace: {ns}, finalizers: [example.com/stuck]}}\n"
+    );
+    env.kubectl_in(&y, &["apply", "-f", "-"]).ok();
+    // A plain update cannot drop the kubernetes finalizer.
+    env.kubectl(&[
+        "patch",
+        "ns",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"finalizers":[]},"metadata":{"labels":{"x":"y"}}}"#,
+    ])
+    .ok();
+    let n = namespace_phase(env, &ns).unwrap();
+    assert_eq!(n["spec"]["finalizers"], json!(["kubernetes"]));
+    assert_eq!(n["metadata"]["labels"]["x"], "y");
+    env.kubectl(&["delete", "ns", &ns, "--wait=false"]).ok();
+    eventually(10, "namespace terminating with content left", || {
+        namespace_phase(env, &ns).is_some_and(|n| {
+            n.pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .is_some_and(|c| c.iter().any(|c| c["reason"] == "SomeFinalizersRemain"))
+        })
+    });
+    // The well-known way out of a stuck namespace: empty spec.finalizers via /finalize.
+    let mut n = namespace_phase(env, &ns).unwrap();
+    n["spec"]["finalizers"] = json!([]);
+    n["metadata"]["labels"]["ignored"] = json!("yes");
+    env.kubectl_in(
+        &n.to_string(),
+        &[
+            "replace",
+            "--raw",
+            &format!("/api/v1/namespaces/{ns}/finalize"),
+            "-f",
+            "-",
+        ],
+    )
+    .ok();
+    env.kubectl(&["wait", "--for=delete", &format!("ns/{ns}"), "--timeout=20s"])
+        .ok();
+}
+
+#[test]
 fn protected_namespaces_cannot_be_deleted() {
     let env = shared();
     for ns in ["default", "kube-system", "kube-public"] {
