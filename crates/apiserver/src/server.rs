@@ -204,7 +204,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let router = Router::new().fallback(entry).with_state(api.clone());
     let (tx, rx) = watch::channel(false);
-    tokio::spawn(crate::auth::bootstrap::run_aggregation(api.clone(), rx.clone()));
+    tokio::spawn(crate::auth::bootstrap::run_aggregation(
+        api.clone(),
+        rx.clone(),
+    ));
+    tokio::spawn(crate::auth::bootstrap::run_aggregation(
+        api.clone(),
+        rx.clone(),
+    ));
     let settings = crate::controller::Settings {
         simulate_workloads: config.simulate_workloads,
         workload_ready_delay: config.workload_ready_delay,
