@@ -208,10 +208,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         api.clone(),
         rx.clone(),
     ));
-    tokio::spawn(crate::auth::bootstrap::run_aggregation(
-        api.clone(),
-        rx.clone(),
-    ));
     let settings = crate::controller::Settings {
         simulate_workloads: config.simulate_workloads,
         workload_ready_delay: config.workload_ready_delay,
