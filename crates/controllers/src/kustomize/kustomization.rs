@@ -221,6 +221,9 @@ enum Stop {
     },
     /// A reconcile failure (transient or terminal).
     Failed(ReconcileError),
+    /// A failure whose log line and Event say more than the condition (Flux's
+    /// `health check failed after 5s: <condition message>`).
+    FailedWith(ReconcileError, String),
     /// The status could not be written.
     Runtime(RuntimeError),
 }
@@ -384,51 +387,30 @@ impl Reconciler {
                 Action::requeue(after)
             }
             Err(Stop::Failed(err)) => {
-                let st = &mut progress.status;
-                conditions::mark_false(
-                    &mut st.conditions,
-                    ct::READY,
-                    &err.reason,
-                    &err.message,
-                    generation,
-                );
-                let revision = st.last_attempted_revision.clone();
-                if err.is_terminal() {
-                    conditions::delete(&mut st.conditions, ct::RECONCILING);
-                    conditions::mark_true(
-                        &mut st.conditions,
-                        ct::STALLED,
-                        &err.reason,
-                        &err.message,
-                        generation,
-                    );
-                    st.observed_generation = generation;
-                    error!(error = %err.message, "{TERMINAL_MESSAGE}");
-                } else {
-                    retry_reason(st);
-                    error!(
-                        error = %err.message,
-                        revision = revision.as_deref().unwrap_or(""),
-                        "Reconciliation failed after {}, next try in {}",
-                        go_duration(started.elapsed()),
-                        go_duration(retry)
-                    );
-                }
-                self.event(
+                self.failed(
                     &obj,
-                    &progress.status,
-                    revision.as_deref(),
-                    WARNING,
-                    &err.message,
-                    BTreeMap::new(),
+                    &mut progress,
+                    &key,
+                    trigger,
+                    retry,
+                    started,
+                    err,
+                    None,
                 )
-                .await;
-                if err.is_terminal() {
-                    self.schedule.stalled(&key, trigger);
-                    Action::await_change()
-                } else {
-                    Action::requeue(self.schedule.succeeded(&key, trigger, retry))
-                }
+                .await
+            }
+            Err(Stop::FailedWith(err, detail)) => {
+                self.failed(
+                    &obj,
+                    &mut progress,
+                    &key,
+                    trigger,
+                    retry,
+                    started,
+                    err,
+                    Some(detail),
+                )
+                .await
             }
         };
         if let Some(v) = obj.annotations().get(RECONCILE_REQUEST_ANNOTATION) {
@@ -444,6 +426,71 @@ impl Reconciler {
         );
         self.record_info(&obj);
         Ok(action)
+    }
+
+    /// A failed reconcile: `Ready=False` with the reason; terminal failures stall (no retry
+    /// until the object changes), transient ones keep `Reconciling` (`ProgressingWithRetry`)
+    /// and retry after `retryInterval`. `detail` is the log and Event message when it says
+    /// more than the condition.
+    #[allow(clippy::too_many_arguments)]
+    async fn failed(
+        &self,
+        obj: &Kustomization,
+        progress: &mut Progress<'_>,
+        key: &str,
+        trigger: Trigger,
+        retry: Duration,
+        started: Instant,
+        err: ReconcileError,
+        detail: Option<String>,
+    ) -> Action {
+        let generation = obj.metadata.generation;
+        let detail = detail.unwrap_or_else(|| err.message.clone());
+        let st = &mut progress.status;
+        conditions::mark_false(
+            &mut st.conditions,
+            ct::READY,
+            &err.reason,
+            &err.message,
+            generation,
+        );
+        let revision = st.last_attempted_revision.clone();
+        if err.is_terminal() {
+            conditions::delete(&mut st.conditions, ct::RECONCILING);
+            conditions::mark_true(
+                &mut st.conditions,
+                ct::STALLED,
+                &err.reason,
+                &err.message,
+                generation,
+            );
+            st.observed_generation = generation;
+            error!(error = %detail, "{TERMINAL_MESSAGE}");
+        } else {
+            retry_reason(st);
+            error!(
+                error = %detail,
+                revision = revision.as_deref().unwrap_or(""),
+                "Reconciliation failed after {}, next try in {}",
+                go_duration(started.elapsed()),
+                go_duration(retry)
+            );
+        }
+        self.event(
+            obj,
+            &progress.status,
+            revision.as_deref(),
+            WARNING,
+            &detail,
+            BTreeMap::new(),
+        )
+        .await;
+        if err.is_terminal() {
+            self.schedule.stalled(key, trigger);
+            Action::await_change()
+        } else {
+            Action::requeue(self.schedule.succeeded(key, trigger, retry))
+        }
     }
 
     /// The reconcile steps; returns the applied revision.
@@ -1135,7 +1182,14 @@ impl Reconciler {
                 &msg,
                 generation,
             );
-            return Err(ReconcileError::transient(reason::HEALTH_CHECK_FAILED, msg).into());
+            let detail = format!(
+                "health check failed after {}: {msg}",
+                go_duration(started.elapsed())
+            );
+            return Err(Stop::FailedWith(
+                ReconcileError::transient(reason::HEALTH_CHECK_FAILED, msg),
+                detail,
+            ));
         }
         let msg = format!("Health check passed in {}", go_duration(started.elapsed()));
         if !was_healthy || (is_new_revision && drifted) {

@@ -729,6 +729,17 @@ async fn health_checks_and_timeout() -> Result<()> {
         healthy.message
     );
     assert!(ks.status.unwrap().last_applied_revision.is_none());
+    assert!(
+        w.events("bad")
+            .await?
+            .iter()
+            .any(|e| e.type_.as_deref() == Some("Warning")
+                && e.reason.as_deref() == Some("HealthCheckFailed")
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("health check failed after"))),
+        "health check failure event"
+    );
 
     // healthChecks naming a missing object fail too; naming an existing one pass.
     let mut spec = w.spec("./hc");
