@@ -646,6 +646,14 @@ impl Reconciler {
                 &revision,
             )
         };
+        if let Some(subject) = objects.iter().find_map(encrypted_secret) {
+            history(p, reason::RECONCILIATION_FAILED);
+            return Err(ReconcileError::transient(
+                reason::RECONCILIATION_FAILED,
+                format!("{subject} is SOPS encrypted, configuring decryption is required for this secret to be reconciled"),
+            )
+            .into());
+        }
         let change_set = match rm
             .apply_all_staged(objects, &apply_options(obj, timeout))
             .await
@@ -1588,6 +1596,22 @@ fn upsert_history(
     history.truncate(HISTORY_LIMIT);
 }
 
+/// The subject of a SOPS-encrypted Secret (a `v1` Secret with a top-level `sops` section)
+/// whose decryption is not disabled by `kustomize.toolkit.fluxcd.io/decrypt: disabled`.
+fn encrypted_secret(obj: &Value) -> Option<String> {
+    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let disabled = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(format!("{GROUP}/decrypt")))
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.eq_ignore_ascii_case("disabled"));
+    (s("/apiVersion") == "v1" && s("/kind") == "Secret" && obj.get("sops").is_some() && !disabled)
+        .then(|| match s("/metadata/namespace") {
+            "" => format!("Secret/{}", s("/metadata/name")),
+            ns => format!("Secret/{ns}/{}", s("/metadata/name")),
+        })
+}
+
 /// Refuses exec plugins and `insecure-skip-tls-verify` unless allowed.
 fn check_kubeconfig(
     kc: &kube::config::Kubeconfig,
@@ -1736,6 +1760,20 @@ mod tests {
             ssa::Action::Unchanged,
         ));
         assert_eq!(changes_text(&cs), "Deployment/ns/web configured");
+    }
+
+    #[test]
+    fn sops_encrypted_secrets_are_refused() {
+        let mut secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s", "namespace": "ns"}, "data": {"k": "ENC[...]"},
+            "sops": {"version": "3.9.0"}});
+        assert_eq!(encrypted_secret(&secret).as_deref(), Some("Secret/ns/s"));
+        secret["metadata"]["annotations"] =
+            serde_json::json!({"kustomize.toolkit.fluxcd.io/decrypt": "Disabled"});
+        assert_eq!(encrypted_secret(&secret), None);
+        let plain =
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "p"}});
+        assert_eq!(encrypted_secret(&plain), None);
     }
 
     #[test]
