@@ -246,7 +246,8 @@ struct Progress<'a> {
     obj: &'a Kustomization,
     status: KustomizationStatus,
     written: Option<KustomizationStatus>,
-    /// The source revision, once looked up (part of the schedule trigger).
+    /// The source artifact's revision and digest, once looked up (part of the schedule
+    /// trigger: a new artifact makes the object due at once).
     revision: Option<String>,
 }
 
@@ -508,11 +509,11 @@ impl Reconciler {
 
         let source = self.source(obj).await?;
         let revision = source.artifact.revision.clone();
-        p.revision = Some(revision.clone());
+        p.revision = Some(format!("{revision} {}", source.artifact.digest));
         tracing::Span::current().record("revision", revision.as_str());
 
-        // Due? The trigger includes the source revision, so a new artifact is due at once.
-        let trigger = trigger_of(obj, Some(&revision));
+        // Due? The trigger includes the source artifact, so a new one is due at once.
+        let trigger = trigger_of(obj, p.revision.as_deref());
         if let Some(wait) = self.schedule.not_due_for(key, &trigger) {
             return Err(Stop::NotDue(wait));
         }
