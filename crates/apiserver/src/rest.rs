@@ -720,9 +720,10 @@ async fn create(
         crate::crd::on_create(api, &mut obj);
     }
     if !ctx.apply {
-        crate::fields::track_update(
+        crate::fields::track_update_typed(
             None,
             &mut obj,
+            crate::apply::root_type(ri),
             &ctx.manager,
             &ri.api_version(),
             None,
@@ -1147,9 +1148,10 @@ fn finish_update(
         meta_mut(&mut new).insert("generation".into(), json!(g));
     }
     if !ctx.apply {
-        crate::fields::track_update(
+        crate::fields::track_update_typed(
             Some(cur),
             &mut new,
+            crate::apply::root_type(ri),
             &ctx.manager,
             &ri.api_version(),
             sub,

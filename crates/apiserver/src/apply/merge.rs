@@ -315,3 +315,125 @@ pub fn remove_path(
     prefix.pop();
     removed
 }
+
+/// The fields an Update touched, split as structured-merge-diff's typed comparison splits them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Nodes present only in the new object (leaves, and maps/lists that did not exist).
+    pub added: FieldSet,
+    /// Leaves (scalars, atomic lists and maps) whose value changed.
+    pub modified: FieldSet,
+    /// Nodes present only in the old object.
+    pub removed: FieldSet,
+}
+
+impl Comparison {
+    /// `added ∪ modified`: what the updating manager takes ownership of.
+    pub fn changed(&self) -> FieldSet {
+        let mut s = self.added.clone();
+        s.extend(&self.modified);
+        s
+    }
+
+    /// True when the objects are equal.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Whether `v` is absent, null or an empty object/list (structured-merge-diff treats two such
+/// sides as one leaf, keeping the empty/null distinction).
+fn empty_or_absent(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Compares `old` and `new` (either side may be absent) with the type information: changed
+/// scalars and atomic values are `modified`; a node present on one side only is `added` or
+/// `removed` together with everything below it; maps and lists present on both sides are not
+/// members themselves; items of associative lists are matched by key (`k:`) or value (`v:`).
+pub fn compare(
+    old: Option<&Value>,
+    new: Option<&Value>,
+    ty: Ty<'_>,
+    path: &mut Path,
+    out: &mut Comparison,
+) {
+    if old.is_none() && new.is_none() {
+        return;
+    }
+    let either = |f: fn(&Value) -> bool| old.is_some_and(f) || new.is_some_and(f);
+    // A null side takes the shape of the other (it is "no map/list", not a different value).
+    let fits = |v: Option<&Value>, f: fn(&Value) -> bool| v.is_none_or(|v| v.is_null() || f(v));
+    let is_map =
+        either(Value::is_object) && fits(old, Value::is_object) && fits(new, Value::is_object);
+    let is_list =
+        either(Value::is_array) && fits(old, Value::is_array) && fits(new, Value::is_array);
+    let leaf = (!is_map && !is_list)
+        || (is_map && ty.map_atomic())
+        || (is_list && ty.list_kind() == ListKind::Atomic)
+        || (empty_or_absent(old) && empty_or_absent(new));
+    if leaf {
+        match (old, new) {
+            (None, Some(_)) => out.added.insert(path.clone()),
+            (Some(_), None) => out.removed.insert(path.clone()),
+            (Some(o), Some(n)) if o != n => out.modified.insert(path.clone()),
+            _ => {}
+        }
+        return;
+    }
+    if is_map {
+        let empty = Map::new();
+        let o = old.and_then(Value::as_object).unwrap_or(&empty);
+        let n = new.and_then(Value::as_object).unwrap_or(&empty);
+        for k in o.keys().chain(n.keys().filter(|k| !o.contains_key(*k))) {
+            path.push(PathElement::Field(k.clone()));
+            compare(o.get(k), n.get(k), ty.child(k).0, path, out);
+            path.pop();
+        }
+    } else {
+        let kind = ty.list_kind();
+        let b = ty.is_builtin();
+        // Repeated identities count once (the first occurrence), as upstream indexes them.
+        let index = |v: Option<&Value>| -> Vec<(PathElement, Value)> {
+            let mut items: Vec<(PathElement, Value)> = Vec::new();
+            for (i, item) in v
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let pe = item_element(&kind, b, i, item);
+                if !items.iter().any(|(p, _)| *p == pe) {
+                    items.push((pe, item.clone()));
+                }
+            }
+            items
+        };
+        let (o, n) = (index(old), index(new));
+        let find = |items: &[(PathElement, Value)], pe: &PathElement| {
+            items.iter().find(|(p, _)| p == pe).map(|(_, v)| v.clone())
+        };
+        let mut seen: Vec<PathElement> = Vec::new();
+        for (pe, _) in o.iter().chain(&n) {
+            if seen.contains(pe) {
+                continue;
+            }
+            seen.push(pe.clone());
+            let (ov, nv) = (find(&o, pe), find(&n, pe));
+            path.push(pe.clone());
+            compare(ov.as_ref(), nv.as_ref(), ty.item(), path, out);
+            path.pop();
+        }
+    }
+    // The node itself, when it exists on one side only (a null side still "exists").
+    match (old, new) {
+        (None, Some(_)) => out.added.insert(path.clone()),
+        (Some(_), None) => out.removed.insert(path.clone()),
+        _ => {}
+    }
+}

@@ -133,7 +133,6 @@ const UNTRACKED_META: &[&str] = &[
     "managedFields",
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
-    "generateName",
 ];
 
 /// The part of an object that field ownership covers for a request on `sub`.
@@ -170,14 +169,18 @@ pub fn tracked(obj: &Value, sub: Option<&str>, has_status: bool) -> Value {
 }
 
 /// One managedFields entry, parsed.
-struct Entry {
-    raw: Map<String, Value>,
-    set: FieldSet,
-    dirty: bool,
+pub(crate) struct Entry {
+    /// The entry as stored.
+    pub(crate) raw: Map<String, Value>,
+    /// Its decoded field set.
+    pub(crate) set: FieldSet,
+    /// Whether `set` changed (then `fieldsV1` is re-encoded).
+    pub(crate) dirty: bool,
 }
 
 impl Entry {
-    fn s(&self, k: &str) -> &str {
+    /// A string member of the entry (`""` when absent).
+    pub(crate) fn s(&self, k: &str) -> &str {
         self.raw.get(k).and_then(Value::as_str).unwrap_or("")
     }
 
@@ -194,7 +197,8 @@ impl Entry {
         out
     }
 
-    fn sort_key(&self) -> (String, String, String, String, String) {
+    /// The order managedFields entries are stored in.
+    pub(crate) fn sort_key(&self) -> (String, String, String, String, String) {
         (
             self.s("operation").to_string(),
             self.s("time").to_string(),
@@ -204,7 +208,8 @@ impl Entry {
         )
     }
 
-    fn render(mut self) -> Value {
+    /// The entry as stored, with `fieldsV1` re-encoded when the set changed.
+    pub(crate) fn render(mut self) -> Value {
         if self.dirty {
             self.raw
                 .insert("fieldsType".into(), Value::String("FieldsV1".into()));
@@ -229,7 +234,8 @@ impl Entry {
     }
 }
 
-fn parse_entries(obj: &Value) -> Vec<Entry> {
+/// The parsed `metadata.managedFields` of an object.
+pub(crate) fn parse_entries(obj: &Value) -> Vec<Entry> {
     obj.pointer("/metadata/managedFields")
         .and_then(Value::as_array)
         .map(|a| {
