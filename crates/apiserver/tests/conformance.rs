@@ -28,6 +28,8 @@ mod rbac;
 mod ssa;
 #[path = "conformance/tables.rs"]
 mod tables;
+#[path = "conformance/update_fields.rs"]
+mod update_fields;
 #[path = "conformance/watch.rs"]
 mod watch;
 #[path = "conformance/workloads.rs"]
