@@ -280,25 +280,12 @@ fn scale_view(ri: &ResourceInfo, obj: &Value) -> Value {
     })
 }
 
-/// A continue token: the snapshot resourceVersion of the first page (`-1`: continue at the
-/// latest state, the "inconsistent" token handed out once the snapshot has been compacted) and
-/// the last key returned.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
-    rv: i64,
+    rv: u64,
     ns: String,
     name: String,
 }
-
-impl ContinueToken {
-    fn encode(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-}
-
-/// The real server's message when a continue token's snapshot is no longer available.
-const INCONSISTENT_CONTINUE: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
 fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiResult<Response> {
     let labels = LabelSelector::parse(req.q("labelSelector").unwrap_or(""))?;
@@ -323,53 +310,17 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
                 })?;
             let t: ContinueToken = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::bad_request("continue key is not valid: invalid token"))?;
-            if t.rv == 0 || t.rv < -1 {
-                return Err(ApiError::bad_request(
-                    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+            if t.rv < api.store.compacted_rv() {
+                return Err(ApiError::expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
                 ));
             }
             Some(t)
         }
         None => None,
     };
-    // A continued list reads the snapshot of its first page (rebuilt from the event log); a
-    // token of -1 continues at the latest state.
-    let (list_rv, objects) = match &token {
-        Some(t) if t.rv > 0 => {
-            let at = t.rv as u64;
-            match api.store.list_at(&ri.group, &ri.plural, ns, at) {
-                Some(objects) => (at, objects),
-                None => {
-                    let retry = ContinueToken {
-                        rv: -1,
-                        ns: t.ns.clone(),
-                        name: t.name.clone(),
-                    };
-                    let mut status = ApiError::expired(INCONSISTENT_CONTINUE).status();
-                    status["metadata"] = json!({"continue": retry.encode()});
-                    return Ok(typed_response(410, &status, "application/json"));
-                }
-            }
-        }
-        _ => match (req.q("resourceVersion"), req.q("resourceVersionMatch")) {
-            (Some(rv), Some("Exact")) => {
-                let at: u64 = rv.parse().map_err(|_| {
-                    ApiError::bad_request(format!("invalid resource version: {rv}"))
-                })?;
-                let objects = api
-                    .store
-                    .list_at(&ri.group, &ri.plural, ns, at)
-                    .ok_or_else(|| {
-                        ApiError::expired(format!(
-                            "too old resource version: {at} ({})",
-                            api.store.compacted_rv() + 1
-                        ))
-                    })?;
-                (at, objects)
-            }
-            _ => api.store.list(&ri.group, &ri.plural, ns),
-        },
-    };
+    let (rv_now, objects) = api.store.list(&ri.group, &ri.plural, ns);
+    let list_rv = token.as_ref().map(|t| t.rv).unwrap_or(rv_now);
     let mut items: Vec<Arc<Value>> = Vec::new();
     let mut cont = None;
     let mut remaining = 0usize;
@@ -387,11 +338,14 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
             if cont.is_none() {
                 let last = items.last().expect("limit > 0");
                 let t = ContinueToken {
-                    rv: list_rv as i64,
+                    rv: list_rv,
                     ns: meta_str(last, "namespace").into(),
                     name: meta_str(last, "name").into(),
                 };
-                cont = Some(t.encode());
+                cont = Some(
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(serde_json::to_vec(&t).unwrap_or_default()),
+                );
             }
             remaining += 1;
             continue;
