@@ -120,6 +120,81 @@ fn fill_missing(v: &mut Value, zero: &Value) {
     }
 }
 
+/// How many Update entries an object keeps before the oldest are merged (upstream's default).
+pub const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// The manager name of the entries the oldest Update entries are merged into.
+pub const ANCIENT_CHANGES: &str = "ancient-changes";
+
+/// Caps the Update entries at [`MAX_UPDATE_MANAGERS`] as the real server does: oldest first (by
+/// time, then identity), each entry beyond the cap is merged into one `ancient-changes` entry per
+/// apiVersion (the first entry of a version seen stays itself until a second one of that
+/// version needs merging; the bucket takes the time of the newest entry merged into it).
+pub(crate) fn cap_update_managers(entries: &mut Vec<Entry>) {
+    let mut updaters: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].s("operation") == "Update")
+        .collect();
+    if updaters.len() <= MAX_UPDATE_MANAGERS {
+        return;
+    }
+    let secs = |e: &Entry| crate::util::parse_rfc3339(e.s("time")).unwrap_or(0);
+    let ident = |e: &Entry| {
+        (
+            e.s("manager").to_string(),
+            e.s("apiVersion").to_string(),
+            e.s("subresource").to_string(),
+        )
+    };
+    updaters.sort_by(|&a, &b| {
+        secs(&entries[a])
+            .cmp(&secs(&entries[b]))
+            .then_with(|| ident(&entries[a]).cmp(&ident(&entries[b])))
+    });
+    let mut first_of_version: Vec<(String, usize)> = Vec::new();
+    let mut gone: Vec<usize> = Vec::new();
+    let mut length = updaters.len();
+    for &i in &updaters {
+        if length <= MAX_UPDATE_MANAGERS {
+            break;
+        }
+        let version = entries[i].s("apiVersion").to_string();
+        let Some(&(_, first)) = first_of_version.iter().find(|(v, _)| *v == version) else {
+            first_of_version.push((version, i));
+            continue;
+        };
+        let bucket = entries.iter().position(|e| {
+            e.s("manager") == ANCIENT_CHANGES
+                && e.s("operation") == "Update"
+                && e.s("apiVersion") == version
+                && e.s("subresource").is_empty()
+        });
+        let bucket = match bucket {
+            // The bucket itself is never merged away.
+            Some(b) if b == i => continue,
+            Some(b) => b,
+            None => {
+                // The first entry of this version becomes the bucket.
+                let e = &mut entries[first];
+                e.raw.insert("manager".into(), json!(ANCIENT_CHANGES));
+                e.raw.shift_remove("subresource");
+                e.dirty = true;
+                first
+            }
+        };
+        let (set, time) = (entries[i].set.clone(), entries[i].s("time").to_string());
+        let b = &mut entries[bucket];
+        b.set.extend(&set);
+        b.raw.insert("time".into(), json!(time));
+        b.dirty = true;
+        gone.push(i);
+        length -= 1;
+    }
+    gone.sort_unstable();
+    for i in gone.into_iter().rev() {
+        entries.remove(i);
+    }
+}
+
 /// The root type of a built-in object, from its own `apiVersion` and `kind` (unknown kinds and
 /// custom resources without their CRD are typed "deduced": maps granular, lists atomic).
 pub fn builtin_type(obj: &Value) -> Ty<'static> {
@@ -220,6 +295,7 @@ pub fn track_update_typed(
         }
     }
     entries.retain(|e| !e.set.is_empty());
+    cap_update_managers(&mut entries);
     entries.sort_by_key(Entry::sort_key);
     let list: Vec<Value> = entries.into_iter().map(Entry::render).collect();
     let m = crate::util::meta_mut(new);
@@ -523,6 +599,43 @@ mod tests {
             e["fieldsV1"],
             json!({"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Available\"}": {".": {}, "f:status": {}, "f:type": {}}}, "f:replicas": {}}})
         );
+    }
+
+    #[test]
+    fn update_entries_beyond_ten_merge_into_ancient_changes() {
+        let mut data = Map::new();
+        let mut mfs = Vec::new();
+        for i in 0..10 {
+            data.insert(format!("k{i}"), json!("v"));
+            mfs.push(
+                json!({"manager": format!("m{i}"), "operation": "Update", "apiVersion": "v1",
+                "time": format!("2020-01-01T00:00:{i:02}Z"), "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:data": {format!("f:k{i}"): {}}}}),
+            );
+        }
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "managedFields": mfs}, "data": data});
+        let mut new = live.clone();
+        new["data"]["k10"] = json!("v");
+        track_update(Some(&live), &mut new, "m10", "v1", None, false);
+        let out = new["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(out.len(), 10, "{out:?}");
+        let ancient: Vec<&Value> = out
+            .iter()
+            .filter(|e| e["manager"] == ANCIENT_CHANGES)
+            .collect();
+        assert_eq!(ancient.len(), 1);
+        assert_eq!(
+            ancient[0]["fieldsV1"],
+            json!({"f:data": {"f:k0": {}, "f:k1": {}}})
+        );
+        assert_eq!(ancient[0]["time"], "2020-01-01T00:00:01Z");
+        assert_eq!(ancient[0]["operation"], "Update");
+        assert!(
+            out.iter()
+                .all(|e| e["manager"] != "m0" && e["manager"] != "m1")
+        );
+        assert_eq!(out[0]["manager"], ANCIENT_CHANGES, "sorted by time");
     }
 
     #[test]

@@ -411,6 +411,7 @@ pub fn apply(
         }
     }
     entries.retain(|e| !e.set.is_empty());
+    crate::fields::cap_update_managers(&mut entries);
     entries.sort_by_key(Entry::sort_key);
     let list: Vec<Value> = entries.into_iter().map(Entry::render).collect();
     let meta = crate::util::meta_mut(&mut merged);
