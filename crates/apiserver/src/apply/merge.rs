@@ -73,32 +73,6 @@ pub fn to_field_set(v: &Value, ty: Ty<'_>, path: &mut Path, out: &mut FieldSet) 
     }
 }
 
-/// Every node of `v` (including struct nodes), for added or removed subtrees.
-fn all_nodes(v: &Value, ty: Ty<'_>, path: &mut Path, out: &mut FieldSet) {
-    out.insert(path.clone());
-    match v {
-        Value::Object(m) if !ty.map_atomic() => {
-            for (k, c) in m {
-                path.push(PathElement::Field(k.clone()));
-                all_nodes(c, ty.child(k).0, path, out);
-                path.pop();
-            }
-        }
-        Value::Array(a) => {
-            let kind = ty.list_kind();
-            if kind == ListKind::Atomic {
-                return;
-            }
-            for (i, item) in a.iter().enumerate() {
-                path.push(item_element(&kind, ty.is_builtin(), i, item));
-                all_nodes(item, ty.item(), path, out);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Merges `cfg` into `live`: granular objects per key, associative lists per item, sets as a
 /// union; everything else (scalars, atomic lists and maps) is replaced.
 pub fn merge(live: &Value, cfg: &Value, ty: Ty<'_>) -> Value {
@@ -188,7 +162,7 @@ fn merge_list(live: &[Value], cfg: &[Value], ty: Ty<'_>, kind: &ListKind) -> Vec
 }
 
 /// Paths whose value differs between `old` and `new`: changed leaves (and atomic values), and
-/// every node of added or removed subtrees.
+/// every node of added or removed subtrees (the union of [`compare`]'s three sets).
 pub fn diff(
     old: Option<&Value>,
     new: Option<&Value>,
@@ -196,52 +170,11 @@ pub fn diff(
     path: &mut Path,
     out: &mut FieldSet,
 ) {
-    match (old, new) {
-        (None, None) => {}
-        (Some(v), None) | (None, Some(v)) => all_nodes(v, ty, path, out),
-        (Some(Value::Object(o)), Some(Value::Object(n))) if !ty.map_atomic() => {
-            let keys: Vec<&String> = o
-                .keys()
-                .chain(n.keys().filter(|k| !o.contains_key(*k)))
-                .collect();
-            for k in keys {
-                path.push(PathElement::Field(k.clone()));
-                diff(o.get(k), n.get(k), ty.child(k).0, path, out);
-                path.pop();
-            }
-        }
-        (Some(Value::Array(o)), Some(Value::Array(n))) if ty.list_kind() != ListKind::Atomic => {
-            let kind = ty.list_kind();
-            let b = ty.is_builtin();
-            let ope: Vec<PathElement> = o
-                .iter()
-                .enumerate()
-                .map(|(i, v)| item_element(&kind, b, i, v))
-                .collect();
-            let npe: Vec<PathElement> = n
-                .iter()
-                .enumerate()
-                .map(|(i, v)| item_element(&kind, b, i, v))
-                .collect();
-            let mut seen: Vec<&PathElement> = Vec::new();
-            for pe in ope.iter().chain(&npe) {
-                if seen.contains(&pe) {
-                    continue;
-                }
-                seen.push(pe);
-                let ov = ope.iter().position(|p| p == pe).map(|i| &o[i]);
-                let nv = npe.iter().position(|p| p == pe).map(|i| &n[i]);
-                path.push(pe.clone());
-                diff(ov, nv, ty.item(), path, out);
-                path.pop();
-            }
-        }
-        (Some(o), Some(n)) => {
-            if o != n {
-                out.insert(path.clone());
-            }
-        }
-    }
+    let mut c = Comparison::default();
+    compare(old, new, ty, path, &mut c);
+    out.extend(&c.added);
+    out.extend(&c.modified);
+    out.extend(&c.removed);
 }
 
 /// Removes the node at `path` from `v`; true when something was removed. Objects left empty
