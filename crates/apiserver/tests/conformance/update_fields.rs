@@ -246,3 +246,87 @@ fn removing_a_label_by_patch_leaves_the_owners_set() {
         json!({"f:labels": {".": {}, "f:app": {}}})
     );
 }
+
+/// kube-rs: create and replace (PUT) with explicit field managers, then a server-side apply by a
+/// third manager conflicts on the one field the replace changed, naming it as the server does.
+#[tokio::test]
+async fn kube_rs_replace_owns_changed_items_only() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+
+    let env = shared();
+    let ns = env.namespace("updk");
+    let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).expect("kubeconfig");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("client config");
+    let client = kube::Client::try_from(cfg).expect("client");
+    let api: Api<Deployment> = Api::namespaced(client, &ns);
+    let body: Value = manifest_json(&deployment_yaml(&ns, "img:1"));
+    let d: Deployment = serde_json::from_value(body.clone()).expect("deployment");
+    let pp = |m: &str| PostParams {
+        field_manager: Some(m.into()),
+        ..Default::default()
+    };
+    api.create(&pp("creator"), &d).await.expect("create");
+
+    // Read-modify-write, retried when the simulated controller's status write got in between.
+    let mut attempt = 0;
+    let replaced = loop {
+        let cur = api.get("web").await.expect("get");
+        let mut changed = serde_json::to_value(&cur).expect("to json");
+        changed["spec"]["template"]["spec"]["containers"][1]["image"] = json!("side:9");
+        changed["spec"]["template"]["spec"]["containers"][0]["ports"] =
+            json!([{"containerPort": 80, "protocol": "TCP"}]);
+        let changed: Deployment = serde_json::from_value(changed).expect("deployment");
+        match api.replace("web", &pp("ctrl"), &changed).await {
+            Ok(d) => break d,
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 10 => attempt += 1,
+            Err(e) => panic!("replace: {e:?}"),
+        }
+    };
+    let v = serde_json::to_value(&replaced).expect("to json");
+    assert_eq!(
+        entry(&v, "ctrl")["fieldsV1"],
+        json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {
+            "k:{\"name\":\"c1\"}": {"f:ports": {".": {},
+                "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}, "f:protocol": {}}}},
+            "k:{\"name\":\"c2\"}": {"f:image": {}}}}}}})
+    );
+    assert!(
+        container(&entry(&v, "creator")["fieldsV1"], "c2")
+            .get("f:image")
+            .is_none()
+    );
+
+    let err = api
+        .patch(
+            "web",
+            &PatchParams::apply("flux"),
+            &Patch::Apply(manifest_json(&deployment_yaml(&ns, "img:1"))),
+        )
+        .await
+        .expect_err("conflict");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
+            assert_eq!(
+                s.message,
+                r#"Apply failed with 1 conflict: conflict with "ctrl" using apps/v1: .spec.template.spec.containers[name="c2"].image"#
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// The test manifests as JSON (they are plain block YAML; kubectl converts them the same way).
+fn manifest_json(yaml: &str) -> Value {
+    let out = shared()
+        .kubectl_in(
+            yaml,
+            &["create", "--dry-run=client", "-o", "json", "-f", "-"],
+        )
+        .ok()
+        .stdout;
+    serde_json::from_str(&out).expect("kubectl converts the manifest")
+}
