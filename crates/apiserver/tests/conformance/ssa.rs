@@ -416,3 +416,76 @@ for line in b.decode().splitlines():
         ["200 2 True", "MODIFIED 3"]
     );
 }
+
+/// Update operations on a custom resource are tracked with the CRD's list types: a merge patch
+/// that rewrites whole lists owns only the list-map item field and the set value it changed.
+#[test]
+fn custom_resource_updates_use_crd_list_types() {
+    let env = shared();
+    let group = format!("{}.example.com", crate::common::unique("upd"));
+    let ns = env.namespace("upd-crd");
+    env.kubectl_in(&gadget_crd(&group), &["apply", "--server-side", "-f", "-"])
+        .ok();
+    env.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        &format!("crd/gadgets.{group}"),
+        "--timeout=10s",
+    ])
+    .ok();
+    let cr = |spec: &str| {
+        format!(
+            "apiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: {ns}\nspec:\n{spec}"
+        )
+    };
+    env.kubectl_in(
+        &cr("  color: red\n  items: [{name: one, value: \"1\"}, {name: two, value: \"2\"}]\n  tags: [t1]\n  plain: [p1]\n"),
+        &["create", "-f", "-"],
+    )
+    .ok();
+    let kind = format!("gadgets.{group}");
+    let v = get_json(&ns, &[&kind, "g"]);
+    let item = json!({".": {}, "f:name": {}, "f:value": {}});
+    assert_eq!(
+        entry(&v, "kubectl-create").unwrap()["fieldsV1"],
+        json!({"f:spec": {".": {}, "f:color": {},
+            "f:items": {".": {}, "k:{\"name\":\"one\"}": item, "k:{\"name\":\"two\"}": item},
+            "f:plain": {}, "f:tags": {".": {}, "v:\"t1\"": {}}}})
+    );
+
+    env.kubectl(&[
+        "patch",
+        &kind,
+        "g",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"items":[{"name":"one","value":"1"},{"name":"two","value":"22"}],"tags":["t1","t3"]}}"#,
+    ])
+    .ok();
+    let v = get_json(&ns, &[&kind, "g"]);
+    assert_eq!(
+        entry(&v, "kubectl-patch").unwrap()["fieldsV1"],
+        json!({"f:spec": {"f:items": {"k:{\"name\":\"two\"}": {"f:value": {}}}, "f:tags": {"v:\"t3\"": {}}}})
+    );
+    let created = &entry(&v, "kubectl-create").unwrap()["fieldsV1"]["f:spec"];
+    assert_eq!(
+        created["f:items"]["k:{\"name\":\"two\"}"],
+        json!({".": {}, "f:name": {}})
+    );
+
+    let err = env
+        .kubectl_in(
+            &cr("  items: [{name: two, value: \"2\"}]\n"),
+            &["apply", "--server-side", "--field-manager=a", "-f", "-"],
+        )
+        .fails()
+        .stderr;
+    assert!(
+        err.contains(&format!(
+            r#"Apply failed with 1 conflict: conflict with "kubectl-patch" using {group}/v1: .spec.items[name="two"].value"#
+        )),
+        "{err}"
+    );
+}
