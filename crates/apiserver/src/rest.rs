@@ -280,12 +280,25 @@ fn scale_view(ri: &ResourceInfo, obj: &Value) -> Value {
     })
 }
 
+/// A continue token: the snapshot resourceVersion of the first page (`-1`: continue at the
+/// latest state, the "inconsistent" token handed out once the snapshot has been compacted) and
+/// the last key returned.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
-    rv: u64,
+    rv: i64,
     ns: String,
     name: String,
 }
+
+impl ContinueToken {
+    fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// The real server's message when a continue token's snapshot is no longer available.
+const INCONSISTENT_CONTINUE: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
 fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiResult<Response> {
     let labels = LabelSelector::parse(req.q("labelSelector").unwrap_or(""))?;
@@ -310,42 +323,80 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
                 })?;
             let t: ContinueToken = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::bad_request("continue key is not valid: invalid token"))?;
-            if t.rv < api.store.compacted_rv() {
-                return Err(ApiError::expired(
-                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+            if t.rv == 0 || t.rv < -1 {
+                return Err(ApiError::bad_request(
+                    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
                 ));
             }
             Some(t)
         }
         None => None,
     };
-    let (rv_now, objects) = api.store.list(&ri.group, &ri.plural, ns);
-    let list_rv = token.as_ref().map(|t| t.rv).unwrap_or(rv_now);
-    let mut items: Vec<Arc<Value>> = Vec::new();
+    // A continued list reads the snapshot of its first page (rebuilt from the event log); a
+    // token of -1 continues at the latest state.
+    let (list_rv, objects) = match &token {
+        Some(t) if t.rv > 0 => {
+            let at = t.rv as u64;
+            match api.store.list_at(&ri.group, &ri.plural, ns, at) {
+                Some(objects) => (at, objects),
+                None => {
+                    let retry = ContinueToken {
+                        rv: -1,
+                        ns: t.ns.clone(),
+                        name: t.name.clone(),
+                    };
+                    let mut status = ApiError::expired(INCONSISTENT_CONTINUE).status();
+                    status["metadata"] = json!({"continue": retry.encode()});
+                    return Ok(typed_response(410, &status, "application/json"));
+                }
+            }
+        }
+        _ => match (req.q("resourceVersion"), req.q("resourceVersionMatch")) {
+            (Some(rv), Some("Exact")) => {
+                let at: u64 = rv.parse().map_err(|_| {
+                    ApiError::bad_request(format!("invalid resource version: {rv}"))
+                })?;
+                let objects = api
+                    .store
+                    .list_at(&ri.group, &ri.plural, ns, at)
+                    .ok_or_else(|| {
+                        ApiError::expired(format!(
+                            "too old resource version: {at} ({})",
+                            api.store.compacted_rv() + 1
+                        ))
+                    })?;
+                (at, objects)
+            }
+            _ => api.store.list_raw(&ri.group, &ri.plural, ns),
+        },
+    };
+    // Objects stay serialized unless a selector needs them parsed.
+    let filtering = !req.q("labelSelector").unwrap_or("").is_empty()
+        || !req.q("fieldSelector").unwrap_or("").is_empty();
+    let mut items: Vec<crate::store::Raw> = Vec::new();
     let mut cont = None;
     let mut remaining = 0usize;
     for o in objects {
-        if let Some(t) = &token {
-            let k = (meta_str(&o, "namespace"), meta_str(&o, "name"));
-            if k <= (t.ns.as_str(), t.name.as_str()) {
+        if let Some(t) = &token
+            && (o.namespace.as_str(), o.name.as_str()) <= (t.ns.as_str(), t.name.as_str())
+        {
+            continue;
+        }
+        if filtering {
+            let Some(v) = o.value() else { continue };
+            if !labels.matches(&v) || !fields.matches(&v) {
                 continue;
             }
-        }
-        if !labels.matches(&o) || !fields.matches(&o) {
-            continue;
         }
         if limit > 0 && items.len() >= limit {
             if cont.is_none() {
                 let last = items.last().expect("limit > 0");
                 let t = ContinueToken {
-                    rv: list_rv,
-                    ns: meta_str(last, "namespace").into(),
-                    name: meta_str(last, "name").into(),
+                    rv: list_rv as i64,
+                    ns: last.namespace.clone(),
+                    name: last.name.clone(),
                 };
-                cont = Some(
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .encode(serde_json::to_vec(&t).unwrap_or_default()),
-                );
+                cont = Some(t.encode());
             }
             remaining += 1;
             continue;
@@ -357,10 +408,17 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
         meta["continue"] = json!(c);
         meta["remainingItemCount"] = json!(remaining);
     }
+    let parsed = || -> Vec<Arc<Value>> { items.iter().filter_map(|r| r.value()).collect() };
     match req.output() {
         Output::Table(inc) => {
-            let t =
-                crate::table::table(ri, &items, inc, &list_rv.to_string(), cont.as_deref(), true);
+            let t = crate::table::table(
+                ri,
+                &parsed(),
+                inc,
+                &list_rv.to_string(),
+                cont.as_deref(),
+                true,
+            );
             Ok(typed_response(
                 200,
                 &t,
@@ -372,7 +430,7 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
                 "kind": "PartialObjectMetadataList",
                 "apiVersion": "meta.k8s.io/v1",
                 "metadata": meta,
-                "items": items.iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
+                "items": parsed().iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
             });
             Ok(typed_response(
                 200,
@@ -384,26 +442,47 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
     }
 }
 
-/// Serializes a list item by item, so a large list never exists twice as parsed values
-/// (which would leave the allocator holding the peak).
-fn list_response(ri: &ResourceInfo, meta: &Value, items: &[Arc<Value>]) -> Response {
+/// Serializes a list item by item from the stored JSON: objects already in the requested
+/// version are copied as bytes, others are parsed and converted one at a time, so a large list
+/// never exists as parsed values.
+fn list_response(ri: &ResourceInfo, meta: &Value, items: &[crate::store::Raw]) -> Response {
+    /// Just the apiVersion of a stored object.
+    #[derive(serde::Deserialize)]
+    struct Version<'a> {
+        #[serde(rename = "apiVersion", borrow)]
+        api_version: Option<&'a str>,
+    }
     let av = ri.api_version();
-    let mut out = Vec::with_capacity(64 + items.len() * 512);
+    let mut out = Vec::with_capacity(64 + items.iter().map(|r| r.json.len() + 1).sum::<usize>());
     let head = json!({"kind": ri.list_kind(), "apiVersion": ri.api_version(), "metadata": meta});
     let head = serde_json::to_vec(&head).unwrap_or_default();
     // `{...}` without its closing brace, then `,"items":[...]}`.
     out.extend_from_slice(&head[..head.len().saturating_sub(1)]);
     out.extend_from_slice(b",\"items\":[");
-    for (i, o) in items.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for r in items {
+        let same_version = ri.crd.is_none()
+            && serde_json::from_slice::<Version>(&r.json)
+                .ok()
+                .and_then(|v| v.api_version)
+                == Some(av.as_str());
+        let converted = match same_version {
+            true => None,
+            false => match r.value() {
+                Some(o) => Some(to_version(ri, &o)),
+                None => continue,
+            },
+        };
+        if !first {
             out.push(b',');
         }
-        let same_version = o.get("apiVersion").and_then(Value::as_str) == Some(av.as_str());
-        if ri.crd.is_none() && same_version {
-            // Stored in the requested version: no copy needed.
-            let _ = serde_json::to_writer(&mut out, o.as_ref());
-        } else {
-            let _ = serde_json::to_writer(&mut out, &to_version(ri, o));
+        first = false;
+        match converted {
+            // Stored in the requested version: the stored bytes are the answer.
+            None => out.extend_from_slice(&r.json),
+            Some(o) => {
+                let _ = serde_json::to_writer(&mut out, &o);
+            }
         }
     }
     out.extend_from_slice(b"]}");

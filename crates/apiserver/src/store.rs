@@ -6,7 +6,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -115,28 +115,63 @@ pub struct Event {
     pub old: Option<Arc<Value>>,
 }
 
+/// Serialized JSON of one object version. Objects are kept serialized in memory (a parsed
+/// `serde_json::Value` costs several times its JSON size) and shared between the object map and
+/// the event log, so retained history costs one pointer per version still referenced.
+type Bytes = Arc<[u8]>;
+
+/// Parses a stored object (always written by `serde_json::to_vec`, so failure means corruption).
+fn decode(b: &[u8]) -> Option<Arc<Value>> {
+    match serde_json::from_slice::<Value>(b) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            tracing::error!(error = %e, "decoding a stored object failed");
+            None
+        }
+    }
+}
+
+/// One stored object as its serialized JSON, with its key within the listed resource: lists
+/// can filter by key and copy the bytes into a response without parsing.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    /// Namespace ("" for cluster-scoped).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// The object's JSON (as stored, in the storage version).
+    pub json: Arc<[u8]>,
+}
+
+impl Raw {
+    /// The parsed object.
+    pub fn value(&self) -> Option<Arc<Value>> {
+        decode(&self.json)
+    }
+}
+
 /// One retained change of the event log.
 struct LogEntry {
     rv: u64,
     etype: EventType,
     key: ObjKey,
-    object: Arc<[u8]>,
+    object: Bytes,
+    /// The state before this change (`None` for creations, or when it was not retained across a
+    /// restart): what list snapshots at older resourceVersions and selector transitions need.
+    prev: Option<Bytes>,
 }
 
 impl LogEntry {
-    /// The event, with the previous state of the object when the log still holds it (needed for
-    /// selector transitions on resume).
-    fn event(&self, previous: Option<&LogEntry>) -> Option<Arc<Event>> {
-        let object: Value = serde_json::from_slice(&self.object).ok()?;
-        let old = previous
-            .filter(|p| p.etype != EventType::Deleted)
-            .and_then(|p| serde_json::from_slice::<Value>(&p.object).ok())
-            .map(Arc::new);
+    /// The event, with the previous state of the object when known (needed for selector
+    /// transitions on resume).
+    fn event(&self) -> Option<Arc<Event>> {
+        let object = decode(&self.object)?;
+        let old = self.prev.as_deref().and_then(decode);
         Some(Arc::new(Event {
             rv: self.rv,
             etype: self.etype,
             key: self.key.clone(),
-            object: Arc::new(object),
+            object,
             old,
         }))
     }
@@ -161,12 +196,12 @@ pub struct Outcome {
     pub etype: Option<EventType>,
 }
 
-type Bucket = BTreeMap<(String, String), Arc<Value>>;
+type Bucket = BTreeMap<(String, String), Bytes>;
 
 struct State {
     rv: u64,
     objects: HashMap<(String, String), Bucket>,
-    /// Retained history, kept serialized: parsed values cost several times their JSON size.
+    /// Retained history (serialized, sharing bytes with `objects`).
     log: VecDeque<LogEntry>,
     /// Events with rv <= compacted are no longer retained.
     compacted: u64,
@@ -184,7 +219,7 @@ pub enum WatchStart {
 struct Pending {
     key: String,
     delete: bool,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     rv: u64,
     ev_bytes: Vec<u8>,
     drop_rv: Option<u64>,
@@ -266,7 +301,7 @@ fn write_batch(db: &Database, batch: &[Pending]) -> Result<(), Box<dyn std::erro
             if p.delete {
                 objs.remove(p.key.as_str())?;
             } else {
-                objs.insert(p.key.as_str(), p.bytes.as_slice())?;
+                objs.insert(p.key.as_str(), &*p.bytes)?;
             }
             evs.insert(p.rv, p.ev_bytes.as_slice())?;
             if let Some(d) = p.drop_rv {
@@ -320,27 +355,47 @@ impl Store {
             let (k, v) = item.map_err(|e| load(&e))?;
             let key = ObjKey::decode(k.value())
                 .ok_or_else(|| StoreError::Load(format!("bad key {}", k.value())))?;
-            let val: Value = serde_json::from_slice(v.value()).map_err(|e| load(&e))?;
+            serde_json::from_slice::<serde::de::IgnoredAny>(v.value()).map_err(|e| load(&e))?;
             objects
                 .entry((key.group, key.resource))
                 .or_default()
-                .insert((key.namespace, key.name), Arc::new(val));
+                .insert((key.namespace, key.name), Bytes::from(v.value()));
         }
         let mut log = VecDeque::new();
+        let mut latest: HashMap<ObjKey, Bytes> = HashMap::new();
         let evs = r.open_table(EVENTS).map_err(|e| load(&e))?;
         for item in evs.iter().map_err(|e| load(&e))? {
             let (k, v) = item.map_err(|e| load(&e))?;
             let raw: Value = serde_json::from_slice(v.value()).map_err(|e| load(&e))?;
             let key = ObjKey::decode(raw["k"].as_str().unwrap_or_default())
                 .ok_or_else(|| StoreError::Load("bad event key".into()))?;
-            let object: Arc<[u8]> = serde_json::to_vec(&raw["o"]).map_err(|e| load(&e))?.into();
+            let fresh = serde_json::to_vec(&raw["o"]).map_err(|e| load(&e))?;
+            // Share the bytes with the object map when this is the current version.
+            let object: Bytes = match objects
+                .get(&(key.group.clone(), key.resource.clone()))
+                .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
+            {
+                Some(cur) if **cur == *fresh => cur.clone(),
+                _ => fresh.into(),
+            };
+            let etype = EventType::parse(raw["t"].as_str().unwrap_or_default());
+            let prev = match etype {
+                EventType::Added => {
+                    latest.remove(&key);
+                    None
+                }
+                _ => latest.get(&key).cloned(),
+            };
+            latest.insert(key.clone(), object.clone());
             log.push_back(LogEntry {
                 rv: k.value(),
-                etype: EventType::parse(raw["t"].as_str().unwrap_or_default()),
+                etype,
                 key,
                 object,
+                prev,
             });
         }
+        drop(latest);
         let compacted = log.front().map(|e| e.rv - 1).unwrap_or(rv);
         drop((meta, objs, evs, r));
         let (tx, _) = broadcast::channel(watch_buffer.max(1));
@@ -388,11 +443,14 @@ impl Store {
 
     /// One object.
     pub fn get(&self, key: &ObjKey) -> Option<Arc<Value>> {
-        let st = self.state.lock().expect("store lock");
-        st.objects
-            .get(&(key.group.clone(), key.resource.clone()))
-            .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
-            .cloned()
+        let bytes = {
+            let st = self.state.lock().expect("store lock");
+            st.objects
+                .get(&(key.group.clone(), key.resource.clone()))
+                .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
+                .cloned()?
+        };
+        decode(&bytes)
     }
 
     /// All objects of a resource (optionally one namespace), sorted by namespace then name,
@@ -403,8 +461,98 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
     ) -> (u64, Vec<Arc<Value>>) {
+        let (rv, raw) = {
+            let st = self.state.lock().expect("store lock");
+            (st.rv, Self::collect(&st, group, resource, namespace))
+        };
+        (rv, raw.iter().filter_map(|b| decode(b)).collect())
+    }
+
+    /// Like [`Store::list`], serialized and keyed (see [`Raw`]).
+    pub fn list_raw(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> (u64, Vec<Raw>) {
         let st = self.state.lock().expect("store lock");
-        (st.rv, Self::collect(&st, group, resource, namespace))
+        let Some(bucket) = st.objects.get(&(group.to_string(), resource.to_string())) else {
+            return (st.rv, vec![]);
+        };
+        let raw = |((ns, name), b): (&(String, String), &Bytes)| Raw {
+            namespace: ns.clone(),
+            name: name.clone(),
+            json: b.clone(),
+        };
+        let items = match namespace {
+            None => bucket.iter().map(raw).collect(),
+            Some(ns) => bucket
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(raw)
+                .collect(),
+        };
+        (st.rv, items)
+    }
+
+    /// Like [`Store::list_raw`], but as the objects were at resourceVersion `at` (a consistent
+    /// snapshot for continued lists), rebuilt from the current objects by undoing the retained
+    /// history newer than `at`. `None` when the history no longer reaches back to `at`.
+    pub fn list_at(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        at: u64,
+    ) -> Option<Vec<Raw>> {
+        let snapshot = {
+            let st = self.state.lock().expect("store lock");
+            if at < st.compacted || at > st.rv {
+                return None;
+            }
+            let mut snap: BTreeMap<(String, String), Bytes> = st
+                .objects
+                .get(&(group.to_string(), resource.to_string()))
+                .map(|b| match namespace {
+                    None => b.clone(),
+                    Some(ns) => b
+                        .range((ns.to_string(), String::new())..)
+                        .take_while(|((n, _), _)| n == ns)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                })
+                .unwrap_or_default();
+            for e in st.log.iter().rev().take_while(|e| e.rv > at) {
+                if e.key.group != group
+                    || e.key.resource != resource
+                    || namespace.is_some_and(|ns| ns != e.key.namespace)
+                {
+                    continue;
+                }
+                let k = (e.key.namespace.clone(), e.key.name.clone());
+                match (e.etype, &e.prev) {
+                    (EventType::Added, _) => {
+                        snap.remove(&k);
+                    }
+                    (_, Some(prev)) => {
+                        snap.insert(k, prev.clone());
+                    }
+                    // The state before this change was not retained (restart).
+                    (_, None) => return None,
+                }
+            }
+            snap
+        };
+        Some(
+            snapshot
+                .into_iter()
+                .map(|((namespace, name), json)| Raw {
+                    namespace,
+                    name,
+                    json,
+                })
+                .collect(),
+        )
     }
 
     /// Number of stored objects of a resource.
@@ -416,12 +564,7 @@ impl Store {
             .unwrap_or(0)
     }
 
-    fn collect(
-        st: &State,
-        group: &str,
-        resource: &str,
-        namespace: Option<&str>,
-    ) -> Vec<Arc<Value>> {
+    fn collect(st: &State, group: &str, resource: &str, namespace: Option<&str>) -> Vec<Bytes> {
         let Some(bucket) = st.objects.get(&(group.to_string(), resource.to_string())) else {
             return vec![];
         };
@@ -447,13 +590,17 @@ impl Store {
         let st = self.state.lock().expect("store lock");
         let rx = self.tx.subscribe();
         match from {
-            None => Ok((
-                WatchStart::Initial {
-                    objects: Self::collect(&st, group, resource, namespace),
-                    rv: st.rv,
-                },
-                rx,
-            )),
+            None => {
+                let (raw, rv) = (Self::collect(&st, group, resource, namespace), st.rv);
+                drop(st);
+                Ok((
+                    WatchStart::Initial {
+                        objects: raw.iter().filter_map(|b| decode(b)).collect(),
+                        rv,
+                    },
+                    rx,
+                ))
+            }
             Some(rv) => {
                 if rv < st.compacted {
                     return Err(ApiError::expired(format!(
@@ -464,13 +611,9 @@ impl Store {
                 let events = st
                     .log
                     .iter()
-                    .filter(|e| e.key.group == group && e.key.resource == resource)
-                    .scan(HashMap::<&ObjKey, &LogEntry>::new(), |last, e| {
-                        let previous = last.insert(&e.key, e);
-                        Some((e, previous))
-                    })
-                    .filter(|(e, _)| e.rv > rv)
-                    .filter_map(|(e, previous)| e.event(previous))
+                    .filter(|e| e.rv > rv && e.key.group == group && e.key.resource == resource)
+                    .filter(|e| namespace.is_none_or(|ns| ns == e.key.namespace))
+                    .filter_map(LogEntry::event)
                     .collect();
                 Ok((
                     WatchStart::Replay {
@@ -493,11 +636,12 @@ impl Store {
         let mut st = self.state.lock().expect("store lock");
         let bucket_key = (key.group.clone(), key.resource.clone());
         let item_key = (key.namespace.clone(), key.name.clone());
-        let current = st
+        let current_bytes = st
             .objects
             .get(&bucket_key)
             .and_then(|b| b.get(&item_key))
             .cloned();
+        let current = current_bytes.as_deref().and_then(decode);
         let next_rv = st.rv + 1;
         let change = f(current.as_ref(), next_rv)?;
         let (etype, mut obj) = match change {
@@ -518,10 +662,17 @@ impl Store {
             Change::Delete(v) => (EventType::Deleted, v),
         };
         set_rv(&mut obj, next_rv);
-        let bytes = serde_json::to_vec(&obj).map_err(ApiError::internal)?;
+        let bytes: Bytes = serde_json::to_vec(&obj).map_err(ApiError::internal)?.into();
         let ekey = key.encode();
-        let ev_bytes = serde_json::to_vec(&json!({"t": etype.as_str(), "k": ekey, "o": obj}))
-            .map_err(ApiError::internal)?;
+        // The log record `{"t":…,"k":…,"o":…}`, spliced from the already serialized object.
+        let mut ev_bytes = Vec::with_capacity(bytes.len() + ekey.len() + 32);
+        ev_bytes.extend_from_slice(b"{\"t\":\"");
+        ev_bytes.extend_from_slice(etype.as_str().as_bytes());
+        ev_bytes.extend_from_slice(b"\",\"k\":");
+        serde_json::to_writer(&mut ev_bytes, &ekey).map_err(ApiError::internal)?;
+        ev_bytes.extend_from_slice(b",\"o\":");
+        ev_bytes.extend_from_slice(&bytes);
+        ev_bytes.push(b'}');
         let drop_rv = next_rv
             .checked_sub(self.retention as u64)
             .filter(|r| *r > 0);
@@ -531,7 +682,7 @@ impl Store {
         if etype == EventType::Deleted {
             bucket.remove(&item_key);
         } else {
-            bucket.insert(item_key, obj.clone());
+            bucket.insert(item_key, bytes.clone());
         }
         let ev = Arc::new(Event {
             rv: next_rv,
@@ -544,7 +695,8 @@ impl Store {
             rv: next_rv,
             etype,
             key: key.clone(),
-            object: bytes.clone().into(),
+            object: bytes.clone(),
+            prev: current_bytes,
         });
         while st.log.len() > self.retention {
             if let Some(e) = st.log.pop_front() {

@@ -137,11 +137,11 @@ fn builtin_columns(ri: &ResourceInfo) -> Vec<Col> {
             }));
         }
         ("apiextensions.k8s.io", "customresourcedefinitions") => {
-            cols.push(col(
-                "Created At",
-                "date",
-                Source::Path(".metadata.creationTimestamp".into()),
-            ));
+            // The real server's default table convertor: the creation time as an RFC 3339
+            // timestamp, not an age.
+            cols.push(b("Created At", "date", |o| {
+                json!(meta_str(o, "creationTimestamp"))
+            }));
             return cols;
         }
         ("coordination.k8s.io", "leases") => cols.push(b("Holder", "string", |o| {

@@ -20,6 +20,8 @@ mod gc;
 mod kube_rs;
 #[path = "conformance/kubectl_crud.rs"]
 mod kubectl_crud;
+#[path = "conformance/pagination.rs"]
+mod pagination;
 #[path = "conformance/python.rs"]
 mod python;
 #[path = "conformance/rbac.rs"]

@@ -728,3 +728,29 @@ fn policy_and_misc() {
         ],
     );
 }
+
+/// `kubectl get crd` prints CREATED AT as an RFC 3339 timestamp (the real server's default
+/// table convertor), not as an age.
+#[test]
+fn crd_created_at_is_a_timestamp() {
+    let env = shared();
+    let group = format!("{}.tables.example.com", crate::common::unique("crdts"));
+    apply(env, &crate::crd::widget_crd(&group));
+    let name = format!("widgets.{group}");
+    let (h, r) = get_row(env, &["get", "crd", &name], 0, &name);
+    assert_eq!(h, ["NAME", "CREATED AT"]);
+    let ts = &r[1];
+    let b = ts.as_bytes();
+    assert!(
+        ts.len() == 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'Z'
+            && ts.chars().filter(char::is_ascii_digit).count() == 14,
+        "CREATED AT is not a timestamp: {r:?}"
+    );
+    env.kubectl(&["delete", "crd", &name]).ok();
+}
