@@ -1482,7 +1482,24 @@ fn apply_options(obj: &Kustomization, timeout: Duration) -> ApplyOptions {
             ],
             exclusions: map(&[(key("ssa"), "Merge")]),
         },
+        drift_ignore_rules: obj.spec.ignore.iter().map(drift_ignore_rule).collect(),
         ..ApplyOptions::default()
+    }
+}
+
+/// `spec.ignore[]` as the resource manager's drift ignore rule (JSON pointers, optional target).
+fn drift_ignore_rule(rule: &api::meta::IgnoreRule) -> ssa::IgnoreRule {
+    ssa::IgnoreRule {
+        paths: rule.paths.clone(),
+        selector: rule.target.as_ref().map(|t| ssa::IgnoreSelector {
+            group: t.group.clone().unwrap_or_default(),
+            version: t.version.clone().unwrap_or_default(),
+            kind: t.kind.clone().unwrap_or_default(),
+            name: t.name.clone().unwrap_or_default(),
+            namespace: t.namespace.clone().unwrap_or_default(),
+            label_selector: t.label_selector.clone().unwrap_or_default(),
+            annotation_selector: t.annotation_selector.clone().unwrap_or_default(),
+        }),
     }
 }
 

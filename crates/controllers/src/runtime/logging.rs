@@ -118,6 +118,17 @@ impl JsonVisitor<'_> {
             "message" => "msg",
             other => other,
         };
+        // Flux logs the change set (`output`) as a JSON object, not as a string holding JSON;
+        // callers pass it serialized because tracing fields are scalars.
+        let value = match value {
+            Value::String(text) if key == "output" && text.starts_with('{') => {
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(object @ Value::Object(_)) => object,
+                    _ => Value::String(text),
+                }
+            }
+            other => other,
+        };
         self.0.insert(key.to_string(), value);
     }
 }
@@ -309,5 +320,27 @@ mod tests {
             LogEncoding::Console
         );
         assert!("xml".parse::<LogEncoding>().is_err());
+    }
+
+    #[test]
+    fn change_set_output_is_a_json_object() {
+        let buf = Buf::default();
+        let sub = tracing_subscriber::registry()
+            .with(JsonLayer::new(buf.clone()).with_filter(filter(LevelFilter::INFO)));
+        tracing::subscriber::with_default(sub, || {
+            let output = r#"{"ConfigMap/default/a":"created"}"#;
+            tracing::info!(output = %output, "server-side apply completed");
+            tracing::info!(output = "{not json", "kept as text");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0]["output"]["ConfigMap/default/a"], "created",
+            "{text}"
+        );
+        assert_eq!(lines[1]["output"], "{not json");
     }
 }

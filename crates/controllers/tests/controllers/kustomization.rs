@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use api::kustomize::{Kustomization, KustomizationSpec};
-use api::meta::Condition;
+use api::meta::{Condition, IgnoreRule, Selector};
 use api::source::{GitRepository, GitRepositorySpec};
 use controllers::ManagerOptions;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, ServiceAccount};
@@ -867,9 +867,23 @@ async fn crd_and_cr_in_one_revision_and_immutable_changes() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_is_reverted_but_foreign_fields_stay() -> Result<()> {
-    let mut w = World::new(&[("app/a.yaml", &cm("a", "desired"))]).await?;
+    let mut w = World::new(&[
+        ("app/a.yaml", &cm("a", "desired")),
+        ("app/b.yaml", &cm("b", "desired")),
+    ])
+    .await?;
     let rev = w.head()?;
-    w.create("app", w.spec("./app")).await?;
+    // spec.ignore: drift of b's data.key is tolerated (Flux's drift ignore rules).
+    let mut spec = w.spec("./app");
+    spec.ignore = vec![IgnoreRule {
+        paths: vec!["/data/key".into()],
+        target: Some(Selector {
+            kind: Some("ConfigMap".into()),
+            name: Some("b".into()),
+            ..Default::default()
+        }),
+    }];
+    w.create("app", spec).await?;
     w.wait_applied("app", &rev).await?;
 
     // Someone changes a managed field with kubectl; another controller adds fields of its own.
@@ -897,10 +911,25 @@ async fn drift_is_reverted_but_foreign_fields_stay() -> Result<()> {
             ),
         )
         .await?;
+    for name in ["a", "b"] {
+        w.cms()
+            .patch(
+                name,
+                &kubectl,
+                &Patch::Merge(json!({"data": {"key": "drifted"}})),
+            )
+            .await?;
+    }
     assert_eq!(data_key(&w.cm("a").await?.context("a")?), "drifted");
     w.request("app").await?;
     let a = w.cm("a").await?.context("a")?;
     assert_eq!(data_key(&a), "desired", "managed field reverted");
+    let b = w.cm("b").await?.context("b")?;
+    assert_eq!(
+        data_key(&b),
+        "drifted",
+        "ignored path left as the cluster has it"
+    );
     assert_eq!(
         a.data
             .as_ref()
@@ -916,11 +945,16 @@ async fn drift_is_reverted_but_foreign_fields_stay() -> Result<()> {
             .map(String::as_str),
         Some("x")
     );
+    let messages: Vec<String> = w
+        .events("app")
+        .await?
+        .iter()
+        .filter_map(|e| e.message.clone())
+        .collect();
+    let configured = format!("ConfigMap/{}/a configured", w.ns);
     assert!(
-        w.events("app")
-            .await?
-            .iter()
-            .any(|e| e.message.as_deref() == Some(&format!("ConfigMap/{}/a configured", w.ns)[..]))
+        messages.iter().any(|m| m.lines().any(|l| l == configured)),
+        "{messages:#?}"
     );
     w.stop().await;
     Ok(())
