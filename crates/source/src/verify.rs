@@ -216,27 +216,41 @@ pub fn verify_tag(raw: &[u8], object: &str, keyring: &Keyring) -> Result<Verifie
     keyring.verify(object, &payload, &sig)
 }
 
-/// Reads a raw object with `git cat-file <kind> <rev>` in a checkout.
+/// Reads the raw content of a `kind` object (`commit` or `tag`) of a checkout, as
+/// `git cat-file <kind> <rev>` prints it; `rev` is a full reference name or a hex object id.
+/// The reference's direct target is read, not peeled, so a lightweight tag (pointing at a
+/// commit) is not a `tag` object.
 async fn cat_file(dir: &Path, kind: &str, rev: &str, object: &str) -> Result<Vec<u8>, VerifyError> {
-    let out = tokio::process::Command::new("git")
-        .args(["cat-file", kind, rev])
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| VerifyError::Read {
-            object: object.to_string(),
-            reason: e.to_string(),
-        })?;
-    if !out.status.success() {
-        return Err(VerifyError::Read {
-            object: object.to_string(),
-            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(out.stdout)
+    let read_err = |reason: String| VerifyError::Read {
+        object: object.to_string(),
+        reason,
+    };
+    let (dir, kind, rev) = (dir.to_path_buf(), kind.to_string(), rev.to_string());
+    let read = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let repo = gix::open_opts(&dir, gix::open::Options::isolated())
+            .map_err(|e| format!("opening the checkout: {e}"))?;
+        let id = match gix::ObjectId::from_hex(rev.as_bytes()) {
+            Ok(id) => id,
+            Err(_) => {
+                let reference = repo
+                    .find_reference(rev.as_str())
+                    .map_err(|e| format!("{rev}: {e}"))?;
+                reference
+                    .target()
+                    .try_id()
+                    .map(ToOwned::to_owned)
+                    .ok_or_else(|| format!("{rev} is a symbolic reference"))?
+            }
+        };
+        let found = repo.find_object(id).map_err(|e| format!("{rev}: {e}"))?;
+        if found.kind.as_bytes() != kind.as_bytes() {
+            return Err(format!("{rev} is a {}, not a {kind}", found.kind));
+        }
+        Ok(found.data.clone())
+    });
+    read.await
+        .map_err(|e| read_err(e.to_string()))?
+        .map_err(read_err)
 }
 
 /// Verifies a checkout made by [`crate::git::checkout`] as `spec.verify` asks.
