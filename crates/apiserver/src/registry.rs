@@ -261,6 +261,73 @@ impl Registry {
     }
 }
 
+/// Converts a built-in object between served versions of its kind where the schemas differ
+/// (beyond `apiVersion`, which the caller sets): autoscaling/v1 ↔ v2 HorizontalPodAutoscaler,
+/// mapping `targetCPUUtilizationPercentage`/`currentCPUUtilizationPercentage` to and from the
+/// CPU `Resource` metric as the real server does. Other kinds are left unchanged.
+pub fn convert_builtin(obj: &mut Value, to_api_version: &str) {
+    let from = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if obj.get("kind").and_then(Value::as_str) != Some("HorizontalPodAutoscaler")
+        || from == to_api_version
+    {
+        return;
+    }
+    match (from, to_api_version) {
+        ("autoscaling/v2", "autoscaling/v1") => hpa_v2_to_v1(obj),
+        ("autoscaling/v1", "autoscaling/v2") => hpa_v1_to_v2(obj),
+        _ => {}
+    }
+}
+
+/// The CPU utilization of a v2 `Resource` metric list (`spec.metrics` with `target`, or
+/// `status.currentMetrics` with `current`).
+fn cpu_utilization(metrics: Option<&Value>, field: &str) -> Option<Value> {
+    metrics?.as_array()?.iter().find_map(|m| {
+        let r = m.get("resource")?;
+        (m.get("type")?.as_str()? == "Resource" && r.get("name")?.as_str()? == "cpu")
+            .then(|| r.get(field)?.get("averageUtilization").cloned())
+            .flatten()
+    })
+}
+
+fn hpa_v2_to_v1(obj: &mut Value) {
+    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+        let cpu = cpu_utilization(spec.get("metrics"), "target");
+        spec.remove("metrics");
+        spec.remove("behavior");
+        if let Some(c) = cpu {
+            spec.insert("targetCPUUtilizationPercentage".into(), c);
+        }
+    }
+    if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+        let cpu = cpu_utilization(status.get("currentMetrics"), "current");
+        status.remove("currentMetrics");
+        status.remove("conditions");
+        if let Some(c) = cpu {
+            status.insert("currentCPUUtilizationPercentage".into(), c);
+        }
+    }
+}
+
+fn hpa_v1_to_v2(obj: &mut Value) {
+    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut)
+        && let Some(c) = spec.remove("targetCPUUtilizationPercentage")
+    {
+        spec.insert(
+            "metrics".into(),
+            serde_json::json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": c}}}]),
+        );
+    }
+    if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut)
+        && let Some(c) = status.remove("currentCPUUtilizationPercentage")
+    {
+        status.insert(
+            "currentMetrics".into(),
+            serde_json::json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": c}}}]),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +344,37 @@ mod tests {
                 "v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"
             ]
         );
+    }
+
+    #[test]
+    fn hpa_cpu_target_round_trips_between_v1_and_v2() {
+        let v2 = serde_json::json!({
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "spec": {"maxReplicas": 5, "metrics": [
+                {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 70}}},
+                {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}
+            ]},
+            "status": {"currentReplicas": 1, "desiredReplicas": 1, "currentMetrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 42, "averageValue": "10m"}}}
+            ]}
+        });
+        let mut v1 = v2.clone();
+        super::convert_builtin(&mut v1, "autoscaling/v1");
+        assert_eq!(v1["spec"]["targetCPUUtilizationPercentage"], 60);
+        assert!(v1["spec"].get("metrics").is_none());
+        assert_eq!(v1["status"]["currentCPUUtilizationPercentage"], 42);
+        assert!(v1["status"].get("currentMetrics").is_none());
+        v1["apiVersion"] = serde_json::json!("autoscaling/v1");
+        let mut back = v1.clone();
+        super::convert_builtin(&mut back, "autoscaling/v2");
+        assert_eq!(
+            back["spec"]["metrics"],
+            serde_json::json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}])
+        );
+        assert_eq!(
+            back["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"],
+            42
+        );
+        assert!(back["spec"].get("targetCPUUtilizationPercentage").is_none());
     }
 }

@@ -195,6 +195,7 @@ pub fn key(ri: &ResourceInfo, ns: &str, name: &str) -> ObjKey {
 /// Converts a stored object to the version the client asked for (CRD `None` conversion).
 pub fn to_version(ri: &ResourceInfo, obj: &Value) -> Value {
     let mut o = obj.clone();
+    crate::registry::convert_builtin(&mut o, &ri.api_version());
     o["apiVersion"] = json!(ri.api_version());
     if let Some(crd) = &ri.crd {
         crate::structural::default_values(&crd.schema, &mut o);

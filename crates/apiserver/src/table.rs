@@ -228,6 +228,14 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
+            // Cells read the requested version's fields (an HPA stored as v1 listed as v2).
+            let converted;
+            let o = if o.get("apiVersion").and_then(Value::as_str) == Some(&*ri.api_version()) {
+                o
+            } else {
+                converted = Arc::new(crate::rest::to_version(ri, o));
+                &converted
+            };
             let cells: Vec<Value> = cols.iter().map(|c| cell(c, o)).collect();
             let mut row = json!({"cells": cells});
             match include {

@@ -160,3 +160,61 @@ fn plain_http_mode_serves_without_credentials() {
         .stdout;
     assert!(out.contains("kubernetes.io/metadata.name"), "{out}");
 }
+
+/// HorizontalPodAutoscalers convert between autoscaling/v1 and v2 (CPU target ↔ metrics) as
+/// the real server converts them, whichever version they were written in.
+#[test]
+fn hpa_converts_between_autoscaling_v1_and_v2() {
+    let env = shared();
+    let ns = env.namespace("hpa");
+    let v2 = format!(
+        r#"apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: web2, namespace: {ns}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}
+  maxReplicas: 4
+  metrics:
+  - type: Resource
+    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 60}}}}
+---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {{name: web1, namespace: {ns}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}
+  maxReplicas: 3
+  targetCPUUtilizationPercentage: 50
+"#
+    );
+    env.kubectl_in(&v2, &["create", "-f", "-"]).ok();
+    let get = |res: &str, name: &str, path: &str| {
+        env.kubectl(&[
+            "get",
+            res,
+            name,
+            "-n",
+            &ns,
+            "-o",
+            &format!("jsonpath={path}"),
+        ])
+        .ok()
+        .stdout
+    };
+    assert_eq!(
+        get(
+            "horizontalpodautoscalers.v1.autoscaling",
+            "web2",
+            "{.apiVersion} {.spec.targetCPUUtilizationPercentage} {.spec.metrics}"
+        ),
+        "autoscaling/v1 60 "
+    );
+    assert_eq!(
+        get(
+            "horizontalpodautoscalers.v2.autoscaling",
+            "web1",
+            "{.apiVersion} {.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.averageUtilization} {.spec.targetCPUUtilizationPercentage}"
+        ),
+        "autoscaling/v2 cpu 50 "
+    );
+}
