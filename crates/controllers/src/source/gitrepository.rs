@@ -641,7 +641,7 @@ impl Reconciler {
         let mode = match VerifyMode::parse(verify.mode.as_deref()) {
             Ok(m) => m,
             Err(e) => {
-                let err = ReconcileError::terminal(reason::VERIFICATION_FAILED, e.to_string());
+                let err = ReconcileError::terminal(INVALID_VERIFICATION_MODE, e.to_string());
                 return Err(fail(status, INVALID_VERIFICATION_MODE, err));
             }
         };
@@ -651,7 +651,7 @@ impl Reconciler {
             Ok(d) => d,
             Err(msg) => {
                 let err = ReconcileError::transient(
-                    reason::VERIFICATION_FAILED,
+                    VERIFICATION_ERROR,
                     format!("PGP public keys secret error: {msg}"),
                 );
                 return Err(fail(status, VERIFICATION_ERROR, err));
@@ -661,7 +661,7 @@ impl Reconciler {
             Ok(k) => k,
             Err(e) => {
                 let err = ReconcileError::transient(
-                    reason::VERIFICATION_FAILED,
+                    VERIFICATION_ERROR,
                     format!("PGP public keys secret error: {e}"),
                 );
                 return Err(fail(status, VERIFICATION_ERROR, err));
@@ -699,10 +699,11 @@ impl Reconciler {
                     ),
                 };
                 let message = redactor.apply(&message);
+                // As Flux, Ready carries the specific reason of SourceVerified.
                 let err = if terminal {
-                    ReconcileError::terminal(reason::VERIFICATION_FAILED, message)
+                    ReconcileError::terminal(condition_reason, message)
                 } else {
-                    ReconcileError::transient(reason::VERIFICATION_FAILED, message)
+                    ReconcileError::transient(condition_reason, message)
                 };
                 return Err(fail(status, condition_reason, err));
             }

@@ -524,7 +524,9 @@ async fn failures_report_flux_reasons() -> Result<()> {
         sv.message.contains("PGP public keys secret error"),
         "{sv:?}"
     );
-    assert_eq!(cond(&obj, "Ready").unwrap().reason, "VerificationFailed");
+    // As Flux, Ready carries SourceVerified's reason.
+    assert_eq!(cond(&obj, "Ready").unwrap().reason, sv.reason);
+    assert_eq!(sv.reason, "VerificationError");
     assert!(cond(&obj, "Stalled").is_none());
     assert!(obj.status.unwrap().artifact.is_none());
 
@@ -1168,8 +1170,8 @@ async fn verify_commit_signatures() -> Result<()> {
         .await?;
     let obj = w.wait_ready("wrong", "False").await?;
     let ready = cond(&obj, "Ready").context("Ready")?;
-    assert_eq!(ready.reason, "VerificationFailed", "{ready:?}");
     let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(ready.reason, v.reason, "{ready:?}");
     assert_eq!(
         (v.status.as_str(), v.reason.as_str()),
         ("False", "InvalidCommitSignature")
@@ -1186,8 +1188,8 @@ async fn verify_commit_signatures() -> Result<()> {
     .await?;
     let obj = w.wait_ready("unsigned", "False").await?;
     let ready = cond(&obj, "Ready").context("Ready")?;
-    assert_eq!(ready.reason, "VerificationFailed", "{ready:?}");
     let v = cond(&obj, "SourceVerified").context("SourceVerified")?;
+    assert_eq!(ready.reason, v.reason, "{ready:?}");
     assert_eq!(
         (v.status.as_str(), v.reason.as_str()),
         ("False", "InvalidGitObject")
@@ -1258,7 +1260,7 @@ async fn verify_commit_signatures() -> Result<()> {
     let ready = cond(&obj, "Ready").context("Ready")?;
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "VerificationFailed"),
+        ("False", "InvalidGitObject"),
         "{ready:?}"
     );
     assert_eq!(
