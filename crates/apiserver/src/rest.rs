@@ -234,6 +234,19 @@ fn get(
     name: &str,
     sub: Option<&str>,
 ) -> ApiResult<Response> {
+    if sub.is_none() && matches!(req.output(), Output::Json) {
+        // Stored in the requested version: answer with the stored bytes, unparsed.
+        if let Some(json) = api.store.get_raw(&key(ri, ns, name))
+            && stored_as_requested(ri, &json)
+        {
+            let mut r = Response::new(axum::body::Body::from(json.to_vec()));
+            r.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Ok(r);
+        }
+    }
     let obj = api
         .store
         .get(&key(ri, ns, name))
@@ -443,17 +456,26 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
     }
 }
 
-/// Serializes a list item by item from the stored JSON: objects already in the requested
-/// version are copied as bytes, others are parsed and converted one at a time, so a large list
-/// never exists as parsed values.
-fn list_response(ri: &ResourceInfo, meta: &Value, items: &[crate::store::Raw]) -> Response {
+/// Whether a stored built-in object's JSON is already what a JSON read at `ri`'s version returns
+/// (same apiVersion; custom resources always go through defaulting).
+fn stored_as_requested(ri: &ResourceInfo, json: &[u8]) -> bool {
     /// Just the apiVersion of a stored object.
     #[derive(serde::Deserialize)]
     struct Version<'a> {
         #[serde(rename = "apiVersion", borrow)]
         api_version: Option<&'a str>,
     }
-    let av = ri.api_version();
+    ri.crd.is_none()
+        && serde_json::from_slice::<Version>(json)
+            .ok()
+            .and_then(|v| v.api_version)
+            == Some(ri.api_version().as_str())
+}
+
+/// Serializes a list item by item from the stored JSON: objects already in the requested
+/// version are copied as bytes, others are parsed and converted one at a time, so a large list
+/// never exists as parsed values.
+fn list_response(ri: &ResourceInfo, meta: &Value, items: &[crate::store::Raw]) -> Response {
     let mut out = Vec::with_capacity(64 + items.iter().map(|r| r.json.len() + 1).sum::<usize>());
     let head = json!({"kind": ri.list_kind(), "apiVersion": ri.api_version(), "metadata": meta});
     let head = serde_json::to_vec(&head).unwrap_or_default();
@@ -462,11 +484,7 @@ fn list_response(ri: &ResourceInfo, meta: &Value, items: &[crate::store::Raw]) -
     out.extend_from_slice(b",\"items\":[");
     let mut first = true;
     for r in items {
-        let same_version = ri.crd.is_none()
-            && serde_json::from_slice::<Version>(&r.json)
-                .ok()
-                .and_then(|v| v.api_version)
-                == Some(av.as_str());
+        let same_version = stored_as_requested(ri, &r.json);
         let converted = match same_version {
             true => None,
             false => match r.value() {

@@ -453,6 +453,15 @@ impl Store {
         decode(&bytes)
     }
 
+    /// One object's stored JSON, unparsed.
+    pub fn get_raw(&self, key: &ObjKey) -> Option<Arc<[u8]>> {
+        let st = self.state.lock().expect("store lock");
+        st.objects
+            .get(&(key.group.clone(), key.resource.clone()))
+            .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
+            .cloned()
+    }
+
     /// All objects of a resource (optionally one namespace), sorted by namespace then name,
     /// with the RV the list is consistent at.
     pub fn list(
