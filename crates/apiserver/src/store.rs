@@ -197,6 +197,7 @@ pub struct Outcome {
 }
 
 type Bucket = BTreeMap<(String, String), Bytes>;
+type ParsedBucket = BTreeMap<(String, String), Arc<Value>>;
 
 struct State {
     rv: u64,
@@ -205,6 +206,19 @@ struct State {
     log: VecDeque<LogEntry>,
     /// Events with rv <= compacted are no longer retained.
     compacted: u64,
+    /// Parsed copies of the small resources read on every request (RBAC for authorization,
+    /// namespaces, CRDs), so those reads never parse.
+    hot: HashMap<(String, String), ParsedBucket>,
+}
+
+/// Whether a resource is kept parsed too (see `State::hot`).
+fn is_hot(group: &str, resource: &str) -> bool {
+    matches!(
+        (group, resource),
+        ("rbac.authorization.k8s.io", _)
+            | ("", "namespaces")
+            | ("apiextensions.k8s.io", "customresourcedefinitions")
+    )
 }
 
 /// Where a watch starts.
@@ -415,6 +429,17 @@ impl Store {
         Ok(Self {
             state: Mutex::new(State {
                 rv,
+                hot: objects
+                    .iter()
+                    .filter(|((g, r), _)| is_hot(g, r))
+                    .map(|(k, b)| {
+                        let parsed = b
+                            .iter()
+                            .filter_map(|(item, json)| Some((item.clone(), decode(json)?)))
+                            .collect();
+                        (k.clone(), parsed)
+                    })
+                    .collect(),
                 objects,
                 log,
                 compacted,
@@ -445,9 +470,14 @@ impl Store {
     pub fn get(&self, key: &ObjKey) -> Option<Arc<Value>> {
         let bytes = {
             let st = self.state.lock().expect("store lock");
+            let bucket = (key.group.clone(), key.resource.clone());
+            let item = (key.namespace.clone(), key.name.clone());
+            if let Some(hot) = st.hot.get(&bucket) {
+                return hot.get(&item).cloned();
+            }
             st.objects
-                .get(&(key.group.clone(), key.resource.clone()))
-                .and_then(|b| b.get(&(key.namespace.clone(), key.name.clone())))
+                .get(&bucket)
+                .and_then(|b| b.get(&item))
                 .cloned()?
         };
         decode(&bytes)
@@ -472,6 +502,17 @@ impl Store {
     ) -> (u64, Vec<Arc<Value>>) {
         let (rv, raw) = {
             let st = self.state.lock().expect("store lock");
+            if let Some(hot) = st.hot.get(&(group.to_string(), resource.to_string())) {
+                let items = match namespace {
+                    None => hot.values().cloned().collect(),
+                    Some(ns) => hot
+                        .range((ns.to_string(), String::new())..)
+                        .take_while(|((n, _), _)| n == ns)
+                        .map(|(_, v)| v.clone())
+                        .collect(),
+                };
+                return (st.rv, items);
+            }
             (st.rv, Self::collect(&st, group, resource, namespace))
         };
         (rv, raw.iter().filter_map(|b| decode(b)).collect())
@@ -650,7 +691,10 @@ impl Store {
             .get(&bucket_key)
             .and_then(|b| b.get(&item_key))
             .cloned();
-        let current = current_bytes.as_deref().and_then(decode);
+        let current = match st.hot.get(&bucket_key) {
+            Some(hot) => hot.get(&item_key).cloned(),
+            None => current_bytes.as_deref().and_then(decode),
+        };
         let next_rv = st.rv + 1;
         let change = f(current.as_ref(), next_rv)?;
         let (etype, mut obj) = match change {
@@ -687,6 +731,14 @@ impl Store {
             .filter(|r| *r > 0);
         let obj = Arc::new(obj);
         st.rv = next_rv;
+        if is_hot(&key.group, &key.resource) {
+            let hot = st.hot.entry(bucket_key.clone()).or_default();
+            if etype == EventType::Deleted {
+                hot.remove(&item_key);
+            } else {
+                hot.insert(item_key.clone(), obj.clone());
+            }
+        }
         let bucket = st.objects.entry(bucket_key).or_default();
         if etype == EventType::Deleted {
             bucket.remove(&item_key);
@@ -769,5 +821,109 @@ impl Store {
         while d.0 < want && d.1.is_none() {
             d = self.committer.durable_cv.wait(d).expect("durable lock");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn put(s: &Store, group: &str, res: &str, name: &str, v: &str) -> u64 {
+        let key = ObjKey::new(group, res, "ns", name);
+        let obj = json!({"metadata": {"name": name, "namespace": "ns"}, "data": {"v": v}});
+        s.mutate(&key, |_, _| Ok(Change::Put(obj))).unwrap();
+        s.durable_blocking();
+        s.current_rv()
+    }
+
+    /// Opens, waiting for a dropped store's commit thread to release the database.
+    fn reopen(path: &Path, retention: usize) -> Store {
+        for _ in 0..100 {
+            match Store::open(path, retention, 16) {
+                Ok(s) => return s,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+        Store::open(path, retention, 16).unwrap()
+    }
+
+    fn names(items: &[Raw]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|r| {
+                let v = r.value().unwrap();
+                (r.name.clone(), v["data"]["v"].as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn snapshots_rebuilt_from_the_log_survive_restart_and_expire_with_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let at = {
+            let s = Store::open(&path, 100, 16).unwrap();
+            put(&s, "", "configmaps", "a", "1");
+            let at = put(&s, "", "configmaps", "b", "1");
+            put(&s, "", "configmaps", "a", "2");
+            put(&s, "", "configmaps", "c", "1");
+            let key = ObjKey::new("", "configmaps", "ns", "b");
+            s.mutate(&key, |cur, _| Ok(Change::Delete((**cur.unwrap()).clone())))
+                .unwrap();
+            s.durable_blocking();
+            let snap = s.list_at("", "configmaps", Some("ns"), at).unwrap();
+            assert_eq!(
+                names(&snap),
+                [("a".into(), "1".into()), ("b".into(), "1".into())]
+            );
+            at
+        };
+        // Reopened: the previous states come back from the persisted log.
+        let s = reopen(&path, 3);
+        let (_, now) = s.list_raw("", "configmaps", None);
+        assert_eq!(
+            names(&now),
+            [("a".into(), "2".into()), ("c".into(), "1".into())]
+        );
+        let snap = s.list_at("", "configmaps", None, at).unwrap();
+        assert_eq!(
+            names(&snap),
+            [("a".into(), "1".into()), ("b".into(), "1".into())]
+        );
+        // Retention 3: a few more writes compact the history past `at`.
+        for i in 0..4 {
+            put(&s, "", "configmaps", "c", &i.to_string());
+        }
+        assert!(s.list_at("", "configmaps", None, at).is_none());
+    }
+
+    #[test]
+    fn hot_resources_are_served_parsed_and_stay_in_step_with_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let s = Store::open(&path, 100, 16).unwrap();
+            put(&s, "rbac.authorization.k8s.io", "roles", "r", "1");
+            put(&s, "rbac.authorization.k8s.io", "roles", "r", "2");
+        }
+        let s = reopen(&path, 100);
+        let key = ObjKey::new("rbac.authorization.k8s.io", "roles", "ns", "r");
+        assert_eq!(s.get(&key).unwrap()["data"]["v"], "2");
+        put(&s, "rbac.authorization.k8s.io", "roles", "r", "3");
+        let (_, l) = s.list("rbac.authorization.k8s.io", "roles", Some("ns"));
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0]["data"]["v"], "3");
+        let raw = s.get_raw(&key).unwrap();
+        let v: Value = serde_json::from_slice(&raw).unwrap();
+        assert_eq!(v, *l[0]);
+        s.mutate(&key, |cur, _| Ok(Change::Delete((**cur.unwrap()).clone())))
+            .unwrap();
+        assert!(s.get(&key).is_none());
+        assert!(
+            s.list("rbac.authorization.k8s.io", "roles", None)
+                .1
+                .is_empty()
+        );
     }
 }
