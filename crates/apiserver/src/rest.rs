@@ -351,7 +351,8 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
     let (list_rv, objects) = match &token {
         Some(t) if t.rv > 0 => {
             let at = t.rv as u64;
-            match api.store.list_at(&ri.group, &ri.plural, ns, at) {
+            let after = Some((t.ns.as_str(), t.name.as_str()));
+            match api.store.list_at(&ri.group, &ri.plural, ns, at, after) {
                 Some(objects) => (at, objects),
                 None => {
                     let retry = ContinueToken {
@@ -372,7 +373,7 @@ fn list(api: &Api, req: &Req, ri: &Arc<ResourceInfo>, ns: Option<&str>) -> ApiRe
                 })?;
                 let objects = api
                     .store
-                    .list_at(&ri.group, &ri.plural, ns, at)
+                    .list_at(&ri.group, &ri.plural, ns, at, None)
                     .ok_or_else(|| {
                         ApiError::expired(format!(
                             "too old resource version: {at} ({})",

@@ -547,29 +547,39 @@ impl Store {
 
     /// Like [`Store::list_raw`], but as the objects were at resourceVersion `at` (a consistent
     /// snapshot for continued lists), rebuilt from the current objects by undoing the retained
-    /// history newer than `at`. `None` when the history no longer reaches back to `at`.
+    /// history newer than `at`, starting after the key `after` (namespace, name) when given.
+    /// `None` when the history no longer reaches back to `at`.
     pub fn list_at(
         &self,
         group: &str,
         resource: &str,
         namespace: Option<&str>,
         at: u64,
+        after: Option<(&str, &str)>,
     ) -> Option<Vec<Raw>> {
+        use std::ops::Bound;
+        let after = after.map(|(ns, name)| (ns.to_string(), name.to_string()));
         let snapshot = {
             let st = self.state.lock().expect("store lock");
             if at < st.compacted || at > st.rv {
                 return None;
             }
+            let start = match (&after, namespace) {
+                (Some(a), Some(ns)) if a.0.as_str() < ns => {
+                    Bound::Included((ns.to_string(), String::new()))
+                }
+                (Some(a), _) => Bound::Excluded(a.clone()),
+                (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+                (None, None) => Bound::Unbounded,
+            };
             let mut snap: BTreeMap<(String, String), Bytes> = st
                 .objects
                 .get(&(group.to_string(), resource.to_string()))
-                .map(|b| match namespace {
-                    None => b.clone(),
-                    Some(ns) => b
-                        .range((ns.to_string(), String::new())..)
-                        .take_while(|((n, _), _)| n == ns)
+                .map(|b| {
+                    b.range((start, Bound::Unbounded))
+                        .take_while(|((n, _), _)| namespace.is_none_or(|ns| n == ns))
                         .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
+                        .collect()
                 })
                 .unwrap_or_default();
             for e in st.log.iter().rev().take_while(|e| e.rv > at) {
@@ -580,6 +590,9 @@ impl Store {
                     continue;
                 }
                 let k = (e.key.namespace.clone(), e.key.name.clone());
+                if after.as_ref().is_some_and(|a| k <= *a) {
+                    continue;
+                }
                 match (e.etype, &e.prev) {
                     (EventType::Added, _) => {
                         snap.remove(&k);
@@ -872,7 +885,7 @@ mod tests {
             s.mutate(&key, |cur, _| Ok(Change::Delete((**cur.unwrap()).clone())))
                 .unwrap();
             s.durable_blocking();
-            let snap = s.list_at("", "configmaps", Some("ns"), at).unwrap();
+            let snap = s.list_at("", "configmaps", Some("ns"), at, None).unwrap();
             assert_eq!(
                 names(&snap),
                 [("a".into(), "1".into()), ("b".into(), "1".into())]
@@ -886,16 +899,20 @@ mod tests {
             names(&now),
             [("a".into(), "2".into()), ("c".into(), "1".into())]
         );
-        let snap = s.list_at("", "configmaps", None, at).unwrap();
+        let snap = s.list_at("", "configmaps", None, at, None).unwrap();
         assert_eq!(
             names(&snap),
             [("a".into(), "1".into()), ("b".into(), "1".into())]
         );
+        let rest = s
+            .list_at("", "configmaps", Some("ns"), at, Some(("ns", "a")))
+            .unwrap();
+        assert_eq!(names(&rest), [("b".into(), "1".into())]);
         // Retention 3: a few more writes compact the history past `at`.
         for i in 0..4 {
             put(&s, "", "configmaps", "c", &i.to_string());
         }
-        assert!(s.list_at("", "configmaps", None, at).is_none());
+        assert!(s.list_at("", "configmaps", None, at, None).is_none());
     }
 
     #[test]

@@ -331,6 +331,45 @@ pub fn run(_args: &[&str]) -> Result<()> {
         ),
         "-".into(),
     ));
+    // Paginated list (limit 500) with a write between pages: later pages are served from the
+    // first page's snapshot, rebuilt from the event log.
+    let t = Instant::now();
+    let (mut pages, mut seen, mut token) = (0usize, 0usize, String::new());
+    let mut writer = Conn::open(&addr)?;
+    loop {
+        let path = if token.is_empty() {
+            "/api/v1/namespaces/default/configmaps?limit=500".to_string()
+        } else {
+            format!("/api/v1/namespaces/default/configmaps?limit=500&continue={token}")
+        };
+        let (code, body) = Conn::open(&addr)?.request("GET", &path, "application/json", b"")?;
+        expect(code, 200, &body)?;
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        pages += 1;
+        seen += v["items"].as_array().map(Vec::len).unwrap_or(0);
+        token = v["metadata"]["continue"].as_str().unwrap_or("").to_string();
+        if token.is_empty() {
+            break;
+        }
+        let (code, body) = writer.request(
+            "PATCH",
+            &format!("/api/v1/namespaces/default/configmaps/cm-{pages}"),
+            "application/merge-patch+json",
+            format!(r#"{{"data":{{"page":"{pages}"}}}}"#).as_bytes(),
+        )?;
+        expect(code, 200, &body)?;
+    }
+    if seen != OBJECTS {
+        bail!("paginated list returned {seen} objects, expected {OBJECTS}");
+    }
+    rows.push((
+        format!("paginated list {OBJECTS} (limit 500, writes between pages)"),
+        format!(
+            "{:.1} ms for {pages} pages",
+            t.elapsed().as_secs_f64() * 1e3
+        ),
+        "-".into(),
+    ));
     let rss = rss_kib(child.id(), "VmRSS:");
     let hwm = rss_kib(child.id(), "VmHWM:");
     rows.push((
