@@ -400,9 +400,7 @@ async fn apply_update_prune_and_delete() -> Result<()> {
             .any(|l| l["msg"] == "server-side apply completed"
                 && l["name"] == "app"
                 && l["namespace"] == ns.as_str()
-                && l["output"]
-                    .as_str()
-                    .is_some_and(|o| o.contains(&format!("\"ConfigMap/{ns}/a\":\"created\"")))),
+                && l["output"][format!("ConfigMap/{ns}/a")] == "created"),
         "apply log line with output"
     );
 
