@@ -31,7 +31,7 @@ use ssa::{
     ManagedFieldsOperation, ObjMetadata, Owner, PropagationPolicy, ResourceManager, WaitOptions,
 };
 use tokio::sync::watch;
-use tracing::{Instrument, error, info, info_span};
+use tracing::{Instrument, error, info};
 
 use super::{BuildOptions, CONTROLLER_NAME, GROUP, KustomizeContext};
 use crate::runtime::conditions;
@@ -194,15 +194,12 @@ pub async fn reconcile(
     obj: Arc<Kustomization>,
     r: Arc<Reconciler>,
 ) -> Result<Action, RuntimeError> {
-    let span = info_span!(
-        "reconcile",
-        controller = "kustomization",
-        controllerGroup = GROUP,
-        controllerKind = KIND,
-        name = %obj.name_any(),
-        namespace = %obj.namespace().unwrap_or_default(),
-        reconcileID = %uuid::Uuid::new_v4(),
-        revision = tracing::field::Empty,
+    let span = crate::runtime::logging::reconcile_span(
+        "kustomization",
+        GROUP,
+        KIND,
+        &obj.name_any(),
+        &obj.namespace().unwrap_or_default(),
     );
     r.reconcile_object(obj).instrument(span).await
 }

@@ -47,6 +47,28 @@ pub enum LogError {
     Encoding(String),
 }
 
+/// The span every reconcile runs in: Flux's log keys for the object (`controller`,
+/// `controllerGroup`, `controllerKind`, `name`, `namespace`, a fresh `reconcileID`) and an empty
+/// `revision` the reconciler records once it knows it.
+pub fn reconcile_span(
+    controller: &'static str,
+    group: &'static str,
+    kind: &'static str,
+    name: &str,
+    namespace: &str,
+) -> tracing::Span {
+    tracing::info_span!(
+        "reconcile",
+        controller = controller,
+        controllerGroup = group,
+        controllerKind = kind,
+        name = %name,
+        namespace = %namespace,
+        reconcileID = %uuid::Uuid::new_v4(),
+        revision = tracing::field::Empty,
+    )
+}
+
 /// Parses `--log-level` (Flux accepts trace, debug, info, error).
 pub fn parse_level(s: &str) -> Result<LevelFilter, LogError> {
     match s {

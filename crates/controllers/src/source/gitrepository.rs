@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::{Api, Resource, ResourceExt};
 use tokio::sync::watch;
-use tracing::{Instrument, debug, error, info, info_span};
+use tracing::{Instrument, debug, error, info};
 
 use crate::runtime::conditions;
 use crate::runtime::error::{ReconcileError, RuntimeError};
@@ -120,15 +120,12 @@ pub async fn reconcile(
     obj: Arc<GitRepository>,
     r: Arc<Reconciler>,
 ) -> Result<Action, RuntimeError> {
-    let span = info_span!(
-        "reconcile",
-        controller = "gitrepository",
-        controllerGroup = GROUP,
-        controllerKind = KIND,
-        name = %obj.name_any(),
-        namespace = %obj.namespace().unwrap_or_default(),
-        reconcileID = %uuid::Uuid::new_v4(),
-        revision = tracing::field::Empty,
+    let span = crate::runtime::logging::reconcile_span(
+        "gitrepository",
+        GROUP,
+        KIND,
+        &obj.name_any(),
+        &obj.namespace().unwrap_or_default(),
     );
     r.reconcile_object(obj).instrument(span).await
 }
