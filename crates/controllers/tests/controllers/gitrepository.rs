@@ -81,23 +81,10 @@ impl World {
 
     /// Sets `reconcile.fluxcd.io/requestedAt` to a fresh value and waits until it is handled.
     async fn request_reconcile(&self, name: &str) -> Result<GitRepository> {
-        let value = harness::unique("req");
-        let patch =
-            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
-        self.repos
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
-        wait_for(WAIT, || {
-            let repos = self.repos.clone();
-            let value = value.clone();
-            async move {
-                let obj = repos.get(name).await?;
-                let handled = obj
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.last_handled_reconcile_at.clone());
-                Ok((handled.as_deref() == Some(value.as_str())).then_some(obj))
-            }
+        harness::request_reconcile(&self.repos, name, WAIT, |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.last_handled_reconcile_at.clone())
         })
         .await
     }

@@ -220,6 +220,37 @@ where
     }
 }
 
+/// Sets `reconcile.fluxcd.io/requestedAt` on `name` to a fresh value and waits (up to `timeout`)
+/// until `handled` reads it back from the object's `status.lastHandledReconcileAt`.
+pub async fn request_reconcile<K>(
+    api: &Api<K>,
+    name: &str,
+    timeout: Duration,
+    handled: impl Fn(&K) -> Option<String>,
+) -> Result<K>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let value = unique("req");
+    let patch = serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
+    api.patch(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await?;
+    wait_for(timeout, || {
+        let api = api.clone();
+        let value = value.clone();
+        let handled = &handled;
+        async move {
+            let obj = api.get(name).await?;
+            Ok((handled(&obj).as_deref() == Some(value.as_str())).then_some(obj))
+        }
+    })
+    .await
+}
+
 /// GET over plain HTTP from a loopback endpoint: (status, body).
 pub async fn http_get(url: &str) -> Result<(u16, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

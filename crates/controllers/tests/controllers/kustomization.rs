@@ -206,23 +206,10 @@ impl World {
 
     /// Sets `reconcile.fluxcd.io/requestedAt` and waits until it is handled.
     async fn request(&self, name: &str) -> Result<Kustomization> {
-        let value = harness::unique("req");
-        let patch =
-            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": value}}});
-        self.ks
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
-        wait_for(WAIT, || {
-            let ks = self.ks.clone();
-            let value = value.clone();
-            async move {
-                let obj = ks.get(name).await?;
-                let handled = obj
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.last_handled_reconcile_at.clone());
-                Ok((handled.as_deref() == Some(value.as_str())).then_some(obj))
-            }
+        harness::request_reconcile(&self.ks, name, WAIT, |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.last_handled_reconcile_at.clone())
         })
         .await
     }
