@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use tokio::io::AsyncWriteExt;
 
 /// Errors of the local Git plumbing.
 #[derive(Debug, thiserror::Error)]
@@ -220,8 +219,8 @@ async fn handle(State(state): State<Arc<ServeState>>, req: Request) -> Response 
     }
 }
 
-/// Runs `git http-backend` for one request. The repository's git dir is the project root and
-/// the URL prefix is stripped, so any repository (bare or a work tree's `.git`) can be served.
+/// Serves one request of the repository: the URL prefix is stripped and the git dir is the
+/// project root, so any repository (bare or a work tree's `.git`) can be served; read-only.
 async fn cgi(state: &ServeState, req: Request) -> Result<Response, String> {
     let path = req.uri().path().to_string();
     let Some(rest) = path.strip_prefix(&state.prefix) else {
@@ -238,91 +237,7 @@ async fn cgi(state: &ServeState, req: Request) -> Result<Response, String> {
             .body(Body::from("read-only"))
             .map_err(|e| e.to_string());
     }
-    let method = req.method().to_string();
-    let query = req.uri().query().unwrap_or("").to_string();
-    // Scoped: the request body is not Sync, so no borrow of `req` may live across an await.
-    let (content_type, encoding, protocol) = {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string()
-        };
-        (
-            header("content-type"),
-            header("content-encoding"),
-            header("git-protocol"),
-        )
-    };
-    let body: Bytes = axum::body::to_bytes(req.into_body(), 64 << 20)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut child = tokio::process::Command::new("git")
-        .arg("http-backend")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_PROJECT_ROOT", &state.git_dir)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("REQUEST_METHOD", &method)
-        .env("PATH_INFO", if rest.is_empty() { "/" } else { rest })
-        .env("QUERY_STRING", &query)
-        .env("CONTENT_TYPE", &content_type)
-        .env("CONTENT_LENGTH", body.len().to_string())
-        .env("HTTP_CONTENT_ENCODING", &encoding)
-        .env("GIT_PROTOCOL", &protocol)
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("starting git http-backend: {e}"))?;
-    let mut stdin = child.stdin.take().ok_or("git http-backend: no stdin")?;
-    let writer = tokio::spawn(async move {
-        let _ = stdin.write_all(&body).await;
-    });
-    let out = child
-        .wait_with_output()
-        .await
-        .map_err(|e| format!("running git http-backend: {e}"))?;
-    let _ = writer.await;
-    let split = find(&out.stdout, b"\r\n\r\n")
-        .map(|p| (p, 4))
-        .or_else(|| find(&out.stdout, b"\n\n").map(|p| (p, 2)));
-    let Some((pos, len)) = split else {
-        return Err(format!(
-            "git http-backend gave no headers: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    };
-    let head = String::from_utf8_lossy(&out.stdout[..pos]).to_string();
-    let mut builder = Response::builder().status(200);
-    for line in head.lines() {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        if k.eq_ignore_ascii_case("status") {
-            let code: u16 = v
-                .split_whitespace()
-                .next()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(500);
-            builder = builder.status(code);
-        } else if let Ok(v) = HeaderValue::from_str(v) {
-            builder = builder.header(k.trim(), v);
-        }
-    }
-    builder
-        .body(Body::from(out.stdout[pos + len..].to_vec()))
-        .map_err(|e| e.to_string())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    Ok(source::git_http::http_backend(&state.git_dir, rest, req).await)
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@
 //! - [`ignore`]: `.sourceignore` and Flux's default excludes.
 //! - [`semver`]: Masterminds/semver v3 constraints.
 //! - [`verify`]: OpenPGP verification of commit and tag signatures.
+//! - [`git_http`]: Git smart HTTP through `git http-backend` (used by `flux local up`).
 //! - [`testutil`]: a Git smart-HTTP server for tests and benchmarks.
 
 pub mod archive;
 pub mod fetch;
 pub mod git;
+pub mod git_http;
 pub mod ignore;
 pub mod semver;
 pub mod server;
