@@ -136,7 +136,8 @@ pub(crate) enum Arg {
     String {
         pos: usize,
         quoted: String,
-        text: String,
+        /// The unquoted text, shared with every value the literal evaluates to.
+        text: std::sync::Arc<str>,
     },
     Pipe(Box<Pipe>),
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::Error;
 use crate::ast::{Arg, Branch, Command, Node, Pipe, Tree};
 use crate::builtins;
-use crate::funcs::{CallContext, Param};
+use crate::funcs::{CallContext, Param, Signature};
 use crate::template::{MissingKey, RenderContext, TemplateSet};
 use crate::value::Value;
 
@@ -35,6 +35,13 @@ impl V {
         match self {
             V::Invalid => Value::Nil,
             V::Val(v) | V::Iface(v) => v.clone(),
+        }
+    }
+    /// [`V::value`] without the clone.
+    fn into_value(self) -> Value {
+        match self {
+            V::Invalid => Value::Nil,
+            V::Val(v) | V::Iface(v) => v,
         }
     }
     pub(crate) fn is_valid(&self) -> bool {
@@ -155,12 +162,6 @@ struct Exec<'t> {
     out: String,
 }
 
-/// A function argument before evaluation: a parse node, or the value piped in.
-enum ArgSrc<'t> {
-    Node(&'t Arg),
-    Final(V),
-}
-
 impl<'t> Exec<'t> {
     fn errorf(&self, msg: impl AsRef<str>) -> Error {
         let name = &self.tree.name;
@@ -227,8 +228,13 @@ impl<'t> Exec<'t> {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let s = print_value(&v, ends_in_field(pipe));
-                    self.write(&s)?;
+                    if let V::Val(Value::String(s)) | V::Iface(Value::String(s)) = &v {
+                        // fmt prints a string as itself: skip the copy.
+                        self.write(s)?;
+                    } else {
+                        let s = print_value(&v, ends_in_field(pipe));
+                        self.write(&s)?;
+                    }
                 }
             }
             Node::If(b) | Node::With(b) => return self.walk_if_or_with(node, dot, b),
@@ -489,7 +495,7 @@ impl<'t> Exec<'t> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Err(self.errorf("nil is not a command")),
             Arg::Number { num, .. } => self.ideal_constant(first, num),
-            Arg::String { text, .. } => Ok(V::Val(Value::str(text.as_str()))),
+            Arg::String { text, .. } => Ok(V::Val(Value::String(text.clone()))),
             _ => Err(self.errorf(format!(
                 "can't evaluate command {}",
                 crate::gofmt::quote(&first.to_string())
@@ -654,8 +660,8 @@ impl<'t> Exec<'t> {
         fin: Option<V>,
     ) -> R<V> {
         self.at = At::Arg(node);
-        if let Some(f) = self.set.funcs.get(name) {
-            let f = f.clone();
+        let set: &'t TemplateSet = self.set;
+        if let Some(f) = set.funcs.get(name) {
             return self.eval_call(dot, name, node, cmd, args, fin, Some(f));
         }
         if is_builtin(name) {
@@ -676,17 +682,13 @@ impl<'t> Exec<'t> {
         cmd: Option<&'t Command>,
         args: &'t [Arg],
         fin: Option<V>,
-        func: Option<crate::funcs::Function>,
+        func: Option<&'t crate::funcs::Function>,
     ) -> R<V> {
         let args: &'t [Arg] = if args.is_empty() { args } else { &args[1..] };
-        let mut srcs: Vec<ArgSrc<'t>> = args.iter().map(ArgSrc::Node).collect();
-        if let Some(f) = fin {
-            srcs.push(ArgSrc::Final(f));
-        }
-        let num_in = srcs.len();
-        let sig = match &func {
-            Some(f) => f.sig.clone(),
-            None => builtins::signature(name),
+        let num_in = args.len() + usize::from(fin.is_some());
+        let sig: &Signature = match func {
+            Some(f) => &f.sig,
+            None => builtin_signature(name),
         };
         let nparams = sig.params.len() + usize::from(sig.variadic.is_some());
         if sig.variadic.is_some() {
@@ -705,38 +707,33 @@ impl<'t> Exec<'t> {
         // and/or short-circuit.
         if func.is_none() && (name == "and" || name == "or") {
             let mut v = V::Invalid;
-            for s in srcs {
-                v = match s {
-                    ArgSrc::Node(a) => self.eval_arg(dot, Param::Reflect, a)?,
-                    ArgSrc::Final(f) => self.validate_type(f, Param::Reflect)?,
-                };
+            for a in args {
+                v = self.eval_arg(dot, Param::Reflect, a)?;
                 if truth_of(&v) == (name == "or") {
                     return Ok(v);
                 }
             }
+            if let Some(f) = fin {
+                v = self.validate_type(f, Param::Reflect)?;
+            }
             return Ok(v);
         }
-        let callee = if func.is_none() && name == "call" {
-            args.first().map(|a| a.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let mut argv: Vec<V> = Vec::with_capacity(num_in);
-        for (i, s) in srcs.into_iter().enumerate() {
-            let p = if i < sig.params.len() {
+        let param = |i: usize| {
+            if i < sig.params.len() {
                 sig.params[i]
             } else {
                 sig.variadic.unwrap_or(Param::Any)
-            };
-            let v = match s {
-                ArgSrc::Node(a) => self.eval_arg(dot, p, a)?,
-                ArgSrc::Final(f) => self.validate_type(f, p)?,
-            };
-            argv.push(v);
-        }
+            }
+        };
         let result = match func {
             Some(f) => {
-                let vals: Vec<Value> = argv.iter().map(V::value).collect();
+                let mut vals: Vec<Value> = Vec::with_capacity(num_in);
+                for (i, a) in args.iter().enumerate() {
+                    vals.push(self.eval_arg(dot, param(i), a)?.into_value());
+                }
+                if let Some(x) = fin {
+                    vals.push(self.validate_type(x, param(args.len()))?.into_value());
+                }
                 let cc = CallContext {
                     set: self.set,
                     state: self.state,
@@ -744,11 +741,24 @@ impl<'t> Exec<'t> {
                 };
                 (f.imp)(&cc, &vals).map(V::val)
             }
-            None if name == "call" => Err(crate::funcs::FuncError::new(match &argv[0] {
-                V::Invalid | V::Iface(Value::Nil) => "call of nil".to_string(),
-                v => format!("non-function {callee} of type {}", v.value().type_name()),
-            })),
-            None => builtins::call(name, &argv).map_err(crate::funcs::FuncError::new),
+            None => {
+                let mut argv: Vec<V> = Vec::with_capacity(num_in);
+                for (i, a) in args.iter().enumerate() {
+                    argv.push(self.eval_arg(dot, param(i), a)?);
+                }
+                if let Some(x) = fin {
+                    argv.push(self.validate_type(x, param(args.len()))?);
+                }
+                if name == "call" {
+                    let callee = args.first().map(|a| a.to_string()).unwrap_or_default();
+                    Err(crate::funcs::FuncError::new(match &argv[0] {
+                        V::Invalid | V::Iface(Value::Nil) => "call of nil".to_string(),
+                        v => format!("non-function {callee} of type {}", v.value().type_name()),
+                    }))
+                } else {
+                    builtins::call(name, &argv).map_err(crate::funcs::FuncError::new)
+                }
+            }
         };
         match result {
             Ok(v) => {
@@ -893,13 +903,13 @@ impl<'t> Exec<'t> {
                 _ => Err(self.errorf(format!("expected integer; found {a}"))),
             },
             Param::String => match a {
-                Arg::String { text, .. } => Ok(V::Val(Value::str(text.as_str()))),
+                Arg::String { text, .. } => Ok(V::Val(Value::String(text.clone()))),
                 _ => Err(self.errorf(format!("expected string; found {a}"))),
             },
             Param::Any | Param::Reflect => match a {
                 Arg::Bool { val, .. } => Ok(V::Val(Value::Bool(*val))),
                 Arg::Number { num, .. } => self.ideal_constant(a, num),
-                Arg::String { text, .. } => Ok(V::Val(Value::str(text.as_str()))),
+                Arg::String { text, .. } => Ok(V::Val(Value::String(text.clone()))),
                 _ => Err(self.errorf(format!(
                     "can't handle assignment of {a} to empty interface argument"
                 ))),
@@ -935,6 +945,22 @@ fn ends_in_field(pipe: &Pipe) -> bool {
             [Arg::Field { .. } | Arg::Variable { .. } | Arg::Chain { .. } | Arg::Dot { .. }]
         )
     })
+}
+
+/// The signatures of Go's builtins, built once.
+fn builtin_signature(name: &str) -> &'static Signature {
+    static SIGNATURES: std::sync::OnceLock<std::collections::HashMap<&'static str, Signature>> =
+        std::sync::OnceLock::new();
+    static FALLBACK: std::sync::OnceLock<Signature> = std::sync::OnceLock::new();
+    SIGNATURES
+        .get_or_init(|| {
+            builtins::BUILTINS
+                .iter()
+                .map(|n| (*n, builtins::signature(n)))
+                .collect()
+        })
+        .get(name)
+        .unwrap_or_else(|| FALLBACK.get_or_init(|| builtins::signature("")))
 }
 
 /// How an action prints its value (`printableValue` + `fmt.Fprint`); `addressable` selects

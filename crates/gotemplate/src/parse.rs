@@ -581,7 +581,7 @@ impl Parser<'_> {
                 Arg::String {
                     pos,
                     quoted: t.val,
-                    text,
+                    text: text.into(),
                 }
             }
             _ => {
