@@ -44,15 +44,12 @@ pub fn to_yaml(v: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Parses YAML into a [`Value`] the way sigs.k8s.io/yaml does (YAML → JSON → Go values;
-/// numbers become float64).
+/// Parses YAML into a [`Value`] the way sigs.k8s.io/yaml does (first document, go-yaml v2
+/// resolution, YAML → JSON → Go values; numbers become float64), with Helm's error texts.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
-    if text.trim().is_empty() {
-        return Ok(Value::Nil);
-    }
-    let j: serde_json::Value = serde_saphyr::from_str(text)
-        .map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))?;
-    Ok(Value::from_json(&j))
+    crate::yaml_error::yaml_to_json(text)
+        .map(|j| Value::from_json(&j))
+        .map_err(|e| e.to_string())
 }
 
 fn from_yaml(text: &str) -> Value {

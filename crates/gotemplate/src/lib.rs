@@ -25,6 +25,7 @@ pub mod sprig;
 mod template;
 pub mod toml;
 pub mod value;
+pub mod yaml_error;
 pub mod yaml_out;
 
 pub use error::Error;

@@ -74,10 +74,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "e_randBytes",
         "Go strings carry arbitrary bytes; ours are UTF-8, so b64dec of random bytes is lossy",
     ),
-    (
-        "h_fromYaml_err",
-        "YAML parse error text comes from serde-saphyr, not go-yaml v2",
-    ),
 ];
 
 #[test]

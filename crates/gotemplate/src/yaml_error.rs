@@ -1,0 +1,1748 @@
+//! Reads YAML the way Helm's `fromYaml`/`fromYamlArray` do (sigs.k8s.io/yaml over go-yaml v2),
+//! including go-yaml's error texts and its line numbering, translated from saphyr-parser's errors.
+//!
+//! go-yaml v2 is a port of libyaml. Its messages are `yaml: line N: <problem>` where `N` comes
+//! from libyaml's problem mark: for scanner errors it is the 1-based line of the scanner's
+//! position, for parser errors it is the *0-based* line of the offending token, and a 0 means
+//! "no line" (so errors on the first line carry none). saphyr-parser follows libyaml's structure
+//! but reports other marks, wordings and, for a few constructs, other problems; [`translate`]
+//! maps them back.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+/// Why sigs.k8s.io/yaml's `YAMLToJSON` failed, worded as Helm shows it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum YamlToJsonError {
+    /// go-yaml rejected the text (syntax, anchors) or a value (tags, map keys, merges).
+    #[error("error converting YAML to JSON: yaml: {0}")]
+    Yaml(String),
+    /// The decoded value has no JSON form (NaN/infinite numbers, null or huge map keys).
+    #[error("error converting YAML to JSON: {0}")]
+    Json(String),
+}
+
+const LONG_TAG: &str = "tag:yaml.org,2002:";
+
+/// Converts the first YAML document of `text` to JSON exactly as sigs.k8s.io/yaml's `YAMLToJSON`
+/// does in Helm: go-yaml v2 scalar resolution (YAML 1.1 booleans, octal, `1_000`), merge keys,
+/// duplicate keys last-wins, map keys turned into strings. An empty stream gives `null`.
+pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, YamlToJsonError> {
+    let Some((raw, anchors)) = parse_first(text).map_err(YamlToJsonError::Yaml)? else {
+        return Ok(serde_json::Value::Null);
+    };
+    let mut dec = Decoder {
+        anchors: &anchors,
+        active: Vec::new(),
+        decoded: 0,
+        aliased: 0,
+    };
+    let node = dec.decode(&raw).map_err(YamlToJsonError::Yaml)?;
+    to_json(&node).map_err(YamlToJsonError::Json)
+}
+
+/// The go-yaml v2 message (`line N: problem` or `problem`, without the `yaml: ` prefix) for the
+/// first syntax error in the first document of `text`, or `None` when go-yaml would parse it.
+pub fn syntax_error(text: &str) -> Option<String> {
+    parse_first(text).err()
+}
+
+/// A node as the go-yaml parser builds it, before decoding.
+#[derive(Debug, Clone)]
+enum Raw {
+    Scalar {
+        value: String,
+        plain: bool,
+        tag: Option<String>,
+    },
+    Seq(Vec<Raw>),
+    Map(Vec<(Raw, Raw)>),
+    Alias(usize, String),
+}
+
+/// An open collection while events are read.
+struct Frame {
+    anchor: usize,
+    flow: bool,
+    kind: FrameKind,
+}
+
+enum FrameKind {
+    Seq(Vec<Raw>),
+    Map(Vec<(Raw, Raw)>, Option<Raw>),
+}
+
+/// What the parser was inside of when an error occurred (innermost last).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Open {
+    flow: bool,
+    seq: bool,
+    /// A mapping whose key has been read and whose value has not.
+    awaiting_value: bool,
+}
+
+type Parsed = Option<(Raw, HashMap<usize, Raw>)>;
+
+fn parse_first(text: &str) -> Result<Parsed, String> {
+    precheck(text)?;
+    let mut text = std::borrow::Cow::Borrowed(text);
+    // saphyr-parser insists on indentation inside multi-line quoted scalars and flow
+    // collections where libyaml does not; indenting the offending line more changes neither
+    // the values (line folding drops leading blanks) nor the line numbers, so retry.
+    for _ in 0..MAX_REPAIRS {
+        match parse_once(&text) {
+            Err(Attempt::Repair(fixed)) => text = std::borrow::Cow::Owned(fixed),
+            Err(Attempt::Fail(msg)) => return Err(msg),
+            Ok(parsed) => return Ok(parsed),
+        }
+    }
+    Err("unknown problem parsing YAML content".into())
+}
+
+const MAX_REPAIRS: usize = 64;
+
+enum Attempt {
+    Repair(String),
+    Fail(String),
+}
+
+/// `text` with 1-based line `line1` indented by enough spaces to be deeper than any line.
+fn indent_line(text: &str, line1: usize) -> String {
+    let depth = text
+        .lines()
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut out = String::with_capacity(text.len() + depth);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line1 {
+            out.extend(std::iter::repeat_n(' ', depth));
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+fn parse_once(text: &str) -> Result<Parsed, Attempt> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Raw> = HashMap::new();
+    let mut root: Option<Raw> = None;
+    let mut in_doc = false;
+    while let Some(ev) = parser.next_event() {
+        let (ev, span) = match ev {
+            Ok(x) => x,
+            Err(e) => {
+                if stack.is_empty() && root.is_some() && !libyaml_scanner_error(e.info()) {
+                    // go-yaml stops after the first document's root node; only the scanner's
+                    // look-ahead for the next token can still fail.
+                    break;
+                }
+                if e.info() == "invalid content after document end marker" {
+                    // Only the first document matters: drop everything after its end marker.
+                    let line_start = text
+                        .split_inclusive('\n')
+                        .take(e.marker().line().saturating_sub(1))
+                        .map(str::len)
+                        .sum::<usize>();
+                    return Err(Attempt::Repair(format!("{}...\n", &text[..line_start])));
+                }
+                let line1 = e.marker().line();
+                match e.info() {
+                    "invalid indentation in quoted scalar"
+                        if quote_closed(text, byte_at(text, e.marker().index())) =>
+                    {
+                        let line1 = first_unindented_line(text, line1);
+                        return Err(Attempt::Repair(indent_line(text, line1)));
+                    }
+                    "invalid indentation in flow construct" => {
+                        return Err(Attempt::Repair(indent_line(text, line1)));
+                    }
+                    _ => {}
+                }
+                let open: Vec<Open> = stack.iter().map(Frame::open).collect();
+                return Err(Attempt::Fail(translate(
+                    text,
+                    &e,
+                    &open,
+                    in_doc && root.is_some(),
+                )));
+            }
+        };
+        let done: Option<(Raw, usize)> = match ev {
+            Event::StreamStart | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                in_doc = true;
+                None
+            }
+            Event::StreamEnd | Event::DocumentEnd => break,
+            Event::Alias(id) => Some((Raw::Alias(id, alias_name(text, span)), 0)),
+            Event::Scalar(value, style, anchor, tag) => Some((
+                Raw::Scalar {
+                    value: value.into_owned(),
+                    plain: style == ScalarStyle::Plain,
+                    tag: tag.map(|t| long_tag(&t.handle, &t.suffix)),
+                },
+                anchor,
+            )),
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame {
+                    anchor,
+                    flow: starts_flow(text, span),
+                    kind: FrameKind::Seq(Vec::new()),
+                });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame {
+                    anchor,
+                    flow: starts_flow(text, span),
+                    kind: FrameKind::Map(Vec::new(), None),
+                });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => stack.pop().map(|f| {
+                let node = match f.kind {
+                    FrameKind::Seq(items) => Raw::Seq(items),
+                    FrameKind::Map(entries, _) => Raw::Map(entries),
+                };
+                (node, f.anchor)
+            }),
+        };
+        if let Some((node, anchor)) = done {
+            if anchor != 0 {
+                anchors.insert(anchor, node.clone());
+            }
+            match stack.last_mut() {
+                None => root = Some(node),
+                Some(Frame {
+                    kind: FrameKind::Seq(items),
+                    ..
+                }) => items.push(node),
+                Some(Frame {
+                    kind: FrameKind::Map(entries, pending),
+                    ..
+                }) => match pending.take() {
+                    None => *pending = Some(node),
+                    Some(key) => entries.push((key, node)),
+                },
+            }
+        }
+    }
+    Ok(root.map(|r| (r, anchors)))
+}
+
+/// Whether libyaml's scanner (rather than its parser, or nobody) rejects what saphyr-parser
+/// reports as `info`.
+fn libyaml_scanner_error(info: &str) -> bool {
+    !(info.starts_with("while parsing")
+        || info.starts_with("did not find expected")
+        || info.starts_with("invalid trailing content")
+        || info.starts_with("invalid content after document end marker")
+        || info == "misplaced bracket")
+}
+
+/// For a quoted scalar or flow collection reported at 1-based `line1`: the first later line
+/// that is not indented (saphyr reports the start of the construct, not the line).
+fn first_unindented_line(text: &str, line1: usize) -> usize {
+    let base = text
+        .lines()
+        .nth(line1.saturating_sub(1))
+        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+    text.lines()
+        .enumerate()
+        .skip(line1)
+        .find(|(_, l)| !l.trim().is_empty() && l.len() - l.trim_start_matches(' ').len() <= base)
+        .map_or(line1, |(i, _)| i + 1)
+}
+
+impl Frame {
+    fn open(&self) -> Open {
+        match &self.kind {
+            FrameKind::Seq(_) => Open {
+                flow: self.flow,
+                seq: true,
+                awaiting_value: false,
+            },
+            FrameKind::Map(_, pending) => Open {
+                flow: self.flow,
+                seq: false,
+                awaiting_value: pending.is_some(),
+            },
+        }
+    }
+}
+
+/// go-yaml rejects a few things saphyr-parser accepts; they are checked on the text.
+fn precheck(text: &str) -> Result<(), String> {
+    // libyaml's reader refuses non-printable characters anywhere in its buffer.
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}')
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if !text.chars().all(printable) {
+        return Err("control characters are not allowed".into());
+    }
+    // A tab where the first token of the stream should start (libyaml skips tabs there only
+    // inside flow collections or after a token that forbids simple keys).
+    if text.trim_start_matches(' ').starts_with('\t') {
+        return Err("found character that cannot start any token".into());
+    }
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("---") || !(line.starts_with('%') || line.trim().is_empty()) {
+            break;
+        }
+        let Some(dir) = line.strip_prefix('%') else {
+            continue;
+        };
+        let mut words = dir.split_whitespace();
+        match words.next() {
+            Some("TAG") => {}
+            Some("YAML") => {
+                if words.next().is_some_and(|v| !v.starts_with("1.")) {
+                    return Err(with_line(i, "found incompatible YAML document"));
+                }
+            }
+            _ => {
+                return Err(with_line(
+                    scanner_line(i + 1),
+                    "found unknown directive name",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `line N: problem`, or just `problem` for line 0 (go-yaml's "no line").
+fn with_line(line: usize, problem: &str) -> String {
+    if line == 0 {
+        problem.to_string()
+    } else {
+        format!("line {line}: {problem}")
+    }
+}
+
+/// go-yaml's line for a scanner error at 1-based `line1`: the line itself, none on line 1.
+fn scanner_line(line1: usize) -> usize {
+    if line1 <= 1 { 0 } else { line1 }
+}
+
+/// go-yaml's line for a parser error at a token on 1-based `line1`: the 0-based line.
+fn parser_line(line1: usize) -> usize {
+    line1.saturating_sub(1)
+}
+
+/// Byte offset of the character with index `idx` (saphyr marks count characters).
+fn byte_at(text: &str, idx: usize) -> usize {
+    text.char_indices()
+        .nth(idx)
+        .map(|(b, _)| b)
+        .unwrap_or(text.len())
+}
+
+/// The number of line breaks in `text` (`\r\n` counts once): the 0-based line libyaml's
+/// scanner is on at the end of the stream.
+fn breaks(text: &str) -> usize {
+    let b = text.as_bytes();
+    (0..b.len())
+        .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
+/// The 0-based line of libyaml's STREAM-END token (it forces a new line after a partial one).
+fn stream_end_line(text: &str) -> usize {
+    let partial = !text.is_empty() && !text.ends_with('\n') && !text.ends_with('\r');
+    breaks(text) + usize::from(partial)
+}
+
+/// The 1-based line of the first line after 1-based `line1` whose indentation holds a tab.
+fn next_tab_indented_line(text: &str, line1: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .skip(line1)
+        .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
+        .map_or(line1, |(i, _)| i + 1)
+}
+
+fn alias_name(text: &str, span: Span) -> String {
+    let start = byte_at(text, span.start.index());
+    let rest = text[start..].strip_prefix('*').unwrap_or(&text[start..]);
+    rest.chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .collect()
+}
+
+/// Whether the collection starting at `span` is a flow one (`[`/`{` after any anchor and tag).
+fn starts_flow(text: &str, span: Span) -> bool {
+    let mut rest = &text[byte_at(text, span.start.index())..];
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with('&') || rest.starts_with('!') {
+            rest = rest.trim_start_matches(|c: char| !c.is_whitespace());
+        } else {
+            return rest.starts_with('[') || rest.starts_with('{');
+        }
+    }
+}
+
+/// Whether the quoted scalar starting at byte `start` is closed before the end of `text`.
+fn quote_closed(text: &str, start: usize) -> bool {
+    let mut chars = text[start..].chars();
+    let Some(q) = chars.next() else { return false };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if q == '"' => {
+                chars.next();
+            }
+            '\'' if q == '\'' => {
+                let mut peek = chars.clone();
+                if peek.next() == Some('\'') {
+                    chars = peek;
+                } else {
+                    return true;
+                }
+            }
+            c if c == q => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The libyaml parser error for an unexpected token inside `open` (innermost last), at a token
+/// on 1-based line `line1`. `root_done` says whether the document's root node is complete.
+fn unexpected_token(open: &[Open], line1: usize, root_done: bool) -> String {
+    let problem = match open.last() {
+        None if root_done => "did not find expected <document start>",
+        None => "did not find expected node content",
+        Some(o) if o.awaiting_value => "did not find expected node content",
+        Some(o) => match (o.flow, o.seq) {
+            (false, false) => "did not find expected key",
+            (false, true) => "did not find expected '-' indicator",
+            (true, true) => "did not find expected ',' or ']'",
+            (true, false) => "did not find expected ',' or '}'",
+        },
+    };
+    with_line(parser_line(line1), problem)
+}
+
+/// Translates saphyr-parser's error `err` on `text` into go-yaml v2's message (without the
+/// `yaml: ` prefix). `open` are the collections open at the error (innermost last) and
+/// `root_done` whether the first document's root node was complete.
+fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> String {
+    let mark = err.marker();
+    let line1 = mark.line();
+    let at = byte_at(text, mark.index());
+    let info = err.info();
+    let problem = match info.strip_prefix("while ") {
+        Some(rest) => rest.split_once(", ").map_or(info, |(_, p)| p),
+        None => info,
+    };
+    let scanner = |p: &str| with_line(scanner_line(line1), p);
+    let parser = |p: &str| with_line(parser_line(line1), p);
+    let eof_in_scalar = || {
+        with_line(
+            scanner_line(breaks(text) + 1),
+            "found unexpected end of stream",
+        )
+    };
+    match problem {
+        "did not find expected node content"
+        | "did not find expected ',' or '}'"
+        | "did not find expected key"
+        | "did not find expected '-' indicator"
+        | "did not find expected <document start>" => parser(problem),
+        "expected ',' or ']'" => parser("did not find expected ',' or ']'"),
+        "found unknown anchor" => {
+            let name = alias_name(text, Span::empty(*mark));
+            format!("unknown anchor '{name}' referenced")
+        }
+        "the handle wasn't declared" => parser("found undefined tag handle"),
+        "duplicate version directive" => parser("found duplicate %YAML directive"),
+        p if p.starts_with("the TAG directive must only be given") => {
+            parser("found duplicate %TAG directive")
+        }
+        "tabs disallowed within this context (block indentation)" => {
+            scanner("found character that cannot start any token")
+        }
+        p if p.starts_with("unexpected character") => {
+            scanner("found character that cannot start any token")
+        }
+        "found a tab" => with_line(
+            next_tab_indented_line(text, line1),
+            "found a tab character that violates indentation",
+        ),
+        "a block scalar content cannot start with a tab" => with_line(
+            next_tab_indented_line(text, line1),
+            "found a tab character where an indentation space is expected",
+        ),
+        "found unexpected end of stream" => eof_in_scalar(),
+        "invalid indentation in quoted scalar" if !quote_closed(text, at) => eof_in_scalar(),
+        "found unexpected document indicator" => {
+            let line = text
+                .lines()
+                .enumerate()
+                .skip(line1)
+                .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
+                .map_or(line1, |(i, _)| i + 1);
+            with_line(scanner_line(line), problem)
+        }
+        "did not find expected hexadecimal number" => {
+            scanner("did not find expected hexdecimal number")
+        }
+        "misplaced bracket" => {
+            let before = text[..at].trim_end();
+            let node_expected = before.is_empty()
+                || before.ends_with(['-', ':', '[', '{', ',', '?'])
+                || before.ends_with("---");
+            if node_expected {
+                parser("did not find expected node content")
+            } else {
+                unexpected_token(open, line1, root_done)
+            }
+        }
+        p if p.starts_with("invalid trailing content after") => {
+            if text[at..].trim_start().starts_with(':') {
+                scanner("mapping values are not allowed in this context")
+            } else {
+                // The quoted scalar itself was complete.
+                let mut open = open.to_vec();
+                if let Some(o) = open.last_mut() {
+                    o.awaiting_value = false;
+                }
+                unexpected_token(&open, line1, root_done || open.is_empty())
+            }
+        }
+        "illegal placement of ':' indicator" | "invalid indentation in flow construct" => {
+            let flow: Vec<Open> = open.iter().copied().filter(|o| o.flow).collect();
+            let line = if problem.starts_with("invalid") {
+                stream_end_line(text) + 1
+            } else {
+                line1
+            };
+            unexpected_token(&flow, line, root_done)
+        }
+        "simple key expected" | "simple key expect ':'" => scanner("could not find expected ':'"),
+        "found unprintable character" => "control characters are not allowed".to_string(),
+        "wrongly indented line in block scalar" | "invalid indentation" => {
+            unexpected_token(open, line1, root_done)
+        }
+        p => scanner(p),
+    }
+}
+
+/// A decoded go-yaml value (what `yaml.Unmarshal` into `interface{}` produces).
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+struct Decoder<'a> {
+    anchors: &'a HashMap<usize, Raw>,
+    /// Anchors being decoded through aliases (innermost last).
+    active: Vec<usize>,
+    decoded: usize,
+    aliased: usize,
+}
+
+fn allowed_alias_ratio(decoded: usize) -> f64 {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    if decoded <= LOW {
+        0.99
+    } else if decoded >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
+impl Decoder<'_> {
+    fn decode(&mut self, raw: &Raw) -> Result<Node, String> {
+        // go-yaml v2.4's guard against alias bombs: past 100 aliased nodes, the share of
+        // aliased nodes allowed shrinks from 99% (400k nodes) to 10% (4M nodes).
+        self.decoded += 1;
+        if !self.active.is_empty() {
+            self.aliased += 1;
+        }
+        if self.aliased > 100
+            && self.decoded > 1000
+            && self.aliased as f64 / self.decoded as f64 > allowed_alias_ratio(self.decoded)
+        {
+            return Err("document contains excessive aliasing".into());
+        }
+        match raw {
+            Raw::Scalar { value, plain, tag } => decode_scalar(value, *plain, tag.as_deref()),
+            Raw::Seq(items) => Ok(Node::Seq(
+                items
+                    .iter()
+                    .map(|i| self.decode(i))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Raw::Alias(id, name) => {
+                if self.active.contains(id) {
+                    return Err(format!("anchor '{name}' value contains itself"));
+                }
+                let target = self
+                    .anchors
+                    .get(id)
+                    .ok_or_else(|| format!("unknown anchor '{name}' referenced"))?;
+                self.active.push(*id);
+                let node = self.decode(target);
+                self.active.pop();
+                node
+            }
+            Raw::Map(entries) => {
+                let mut out: Vec<(Node, Node)> = Vec::new();
+                for (k, v) in entries {
+                    if is_merge_key(k) {
+                        self.merge(v, &mut out)?;
+                        continue;
+                    }
+                    let key = self.decode(k)?;
+                    if matches!(key, Node::Seq(_) | Node::Map(_)) {
+                        return Err(format!("invalid map key: {}", go_syntax(&key)));
+                    }
+                    let value = self.decode(v)?;
+                    set_entry(&mut out, key, value);
+                }
+                Ok(Node::Map(out))
+            }
+        }
+    }
+
+    /// go-yaml v2 `<<`: a mapping, or a sequence of mappings where earlier ones win.
+    fn merge(&mut self, v: &Raw, out: &mut Vec<(Node, Node)>) -> Result<(), String> {
+        const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
+        let is_map = |r: &Raw, anchors: &HashMap<usize, Raw>| match r {
+            Raw::Map(_) => true,
+            Raw::Alias(id, _) => matches!(anchors.get(id), Some(Raw::Map(_))),
+            _ => false,
+        };
+        let sources: Vec<&Raw> = match v {
+            Raw::Seq(items) => items.iter().rev().collect(),
+            other => vec![other],
+        };
+        for src in sources {
+            if !is_map(src, self.anchors) {
+                return Err(WANT_MAP.into());
+            }
+            if let Node::Map(kv) = self.decode(src)? {
+                for (k, v) in kv {
+                    set_entry(out, k, v);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_merge_key(k: &Raw) -> bool {
+    match k {
+        Raw::Scalar { value, plain, tag } => {
+            value == "<<"
+                && (*plain && tag.is_none() || tag.as_deref() == Some("tag:yaml.org,2002:merge"))
+        }
+        _ => false,
+    }
+}
+
+fn set_entry(out: &mut Vec<(Node, Node)>, key: Node, value: Node) {
+    match out.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => out.push((key, value)),
+    }
+}
+
+fn long_tag(handle: &str, suffix: &str) -> String {
+    match handle {
+        "!!" => format!("{LONG_TAG}{suffix}"),
+        h => format!("{h}{suffix}"),
+    }
+}
+
+fn short_tag(tag: &str) -> String {
+    match tag.strip_prefix(LONG_TAG) {
+        Some(s) => format!("!!{s}"),
+        None => tag.to_string(),
+    }
+}
+
+/// go-yaml v2's scalar decoding into `interface{}` (timestamps stay strings).
+fn decode_scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Node, String> {
+    if tag.is_none() && !plain {
+        return Ok(Node::Str(value.to_string()));
+    }
+    let tag = tag.unwrap_or("");
+    let suffix = tag.strip_prefix(LONG_TAG);
+    if suffix == Some("binary") {
+        return decode_base64(value)
+            .map(|b| Node::Str(String::from_utf8_lossy(&b).into_owned()))
+            .ok_or_else(|| "!!binary value contains invalid base64 data".to_string());
+    }
+    let resolvable = tag.is_empty()
+        || matches!(
+            suffix,
+            Some("str" | "bool" | "int" | "float" | "null" | "timestamp")
+        );
+    if !resolvable {
+        return Ok(Node::Str(value.to_string()));
+    }
+    let (rtag, out) = resolve(value, suffix);
+    let want = suffix.unwrap_or("");
+    if want.is_empty() || want == rtag || want == "str" {
+        return Ok(if rtag == "timestamp" || want == "str" {
+            Node::Str(value.to_string())
+        } else {
+            out
+        });
+    }
+    if want == "float"
+        && let Node::Int(i) = out
+    {
+        return Ok(Node::Float(i as f64));
+    }
+    Err(format!(
+        "cannot decode {} `{value}` as a {}",
+        short_tag(&format!("{LONG_TAG}{rtag}")),
+        short_tag(tag)
+    ))
+}
+
+/// go-yaml v2 `resolve`: the resolved tag suffix and value of a scalar.
+fn resolve(s: &str, want: Option<&str>) -> (&'static str, Node) {
+    let str_node = || ("str", Node::Str(s.to_string()));
+    if want == Some("str") {
+        return str_node();
+    }
+    let hint = match s.as_bytes().first() {
+        None => b'N',
+        Some(b'+' | b'-') => b'S',
+        Some(b'0'..=b'9') => b'D',
+        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => b'M',
+        Some(b'.') => b'.',
+        Some(_) => 0,
+    };
+    if hint == 0 {
+        return str_node();
+    }
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return ("bool", Node::Bool(true));
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return ("bool", Node::Bool(false));
+        }
+        "" | "~" | "null" | "Null" | "NULL" => return ("null", Node::Null),
+        ".nan" | ".NaN" | ".NAN" => return ("float", Node::Float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return ("float", Node::Float(f64::INFINITY));
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return ("float", Node::Float(f64::NEG_INFINITY)),
+        "<<" => return ("merge", Node::Str(s.to_string())),
+        _ => {}
+    }
+    match hint {
+        b'.' => {
+            if let Some(f) = go_parse_float(s) {
+                return ("float", Node::Float(f));
+            }
+        }
+        b'D' | b'S' => {
+            if (want.is_none() || want == Some("timestamp")) && is_timestamp(s) {
+                return ("timestamp", Node::Str(s.to_string()));
+            }
+            let plain = s.replace('_', "");
+            if let Some(i) = go_parse_int(&plain) {
+                return ("int", Node::Int(i));
+            }
+            if let Some(u) = go_parse_uint(&plain) {
+                return ("int", Node::Uint(u));
+            }
+            if yaml_style_float(&plain)
+                && let Some(f) = go_parse_float(&plain)
+            {
+                return ("float", Node::Float(f));
+            }
+            if let Some(bin) = plain.strip_prefix("0b") {
+                if let Ok(i) = i64::from_str_radix(bin, 2) {
+                    return ("int", Node::Int(i));
+                }
+                if let Ok(u) = u64::from_str_radix(bin, 2) {
+                    return ("int", Node::Uint(u));
+                }
+            } else if let Some(bin) = plain.strip_prefix("-0b")
+                && let Ok(i) = i64::from_str_radix(&format!("-{bin}"), 2)
+            {
+                return ("int", Node::Int(i));
+            }
+        }
+        _ => {}
+    }
+    str_node()
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn yaml_style_float(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mant_ok = match mant.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mant),
+    };
+    let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mant_ok && exp_ok
+}
+
+/// Go `strconv.ParseFloat(s, 64)` for decimal text (a range error fails).
+fn go_parse_float(s: &str) -> Option<f64> {
+    if s.contains('_') || s.contains(['i', 'I', 'n', 'N', 'x', 'X']) {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Go `strconv.ParseInt(s, 0, 64)`.
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mag = go_parse_uint(body)?;
+    if neg {
+        if mag <= i64::MAX as u64 + 1 {
+            Some((mag as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else {
+        i64::try_from(mag).ok()
+    }
+}
+
+/// Go `strconv.ParseUint(s, 0, 64)` (no sign).
+fn go_parse_uint(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// go-yaml v2's timestamp check (YYYY-M-D, optionally with a time).
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let num = |p: &str, max: u32| {
+        (1..=2).contains(&p.len())
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+    };
+    if parts.len() != 3 || !num(parts[1], 12) || !num(parts[2], 31) {
+        return false;
+    }
+    match time {
+        None => true,
+        Some(t) => {
+            let t = t.trim_end_matches('Z');
+            let clock = t.split(['+', '-']).next().unwrap_or("");
+            let hms: Vec<&str> = clock.split(':').collect();
+            hms.len() == 3
+                && hms.iter().all(|p| {
+                    let p = p.split('.').next().unwrap_or("");
+                    (1..=2).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+                })
+        }
+    }
+}
+
+/// Go's `base64.StdEncoding.DecodeString` (padding required; line breaks ignored).
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = s.bytes().filter(|b| *b != b'\n' && *b != b'\r').collect();
+    if !digits.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |b: u8| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
+    let quads = digits.len() / 4;
+    for (i, q) in digits.chunks(4).enumerate() {
+        let pad = q.iter().rev().take_while(|b| **b == b'=').count();
+        if pad > 2 || (pad > 0 && i + 1 != quads) {
+            return None;
+        }
+        let mut n: u32 = 0;
+        for &b in &q[..4 - pad] {
+            n = (n << 6) | u32::from(value(b)?);
+        }
+        n <<= 6 * pad as u32;
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..4 - pad]);
+    }
+    Some(out)
+}
+
+/// Go's `%#v` of a decoded value, as go-yaml's "invalid map key" error prints it.
+fn go_syntax(n: &Node) -> String {
+    match n {
+        Node::Null => "interface {}(nil)".into(),
+        Node::Bool(b) => b.to_string(),
+        Node::Int(i) => i.to_string(),
+        Node::Uint(u) => format!("0x{u:x}"),
+        Node::Float(f) => crate::gofmt::format_float(*f, 'g', -1),
+        Node::Str(s) => crate::gofmt::quote(s),
+        Node::Seq(items) => format!(
+            "[]interface {{}}{{{}}}",
+            items.iter().map(go_syntax).collect::<Vec<_>>().join(", ")
+        ),
+        Node::Map(entries) => {
+            let mut kv: Vec<(String, String)> = entries
+                .iter()
+                .map(|(k, v)| (go_syntax(k), go_syntax(v)))
+                .collect();
+            kv.sort();
+            format!(
+                "map[interface {{}}]interface {{}}{{{}}}",
+                kv.iter()
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// sigs.k8s.io/yaml's JSON conversion: keys become strings, every number a float64.
+fn to_json(n: &Node) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    Ok(match n {
+        Node::Null => J::Null,
+        Node::Bool(b) => J::Bool(*b),
+        Node::Int(i) => json_float(*i as f64)?,
+        Node::Uint(u) => json_float(*u as f64)?,
+        Node::Float(f) => json_float(*f)?,
+        Node::Str(s) => J::String(s.clone()),
+        Node::Seq(items) => J::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        Node::Map(entries) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in entries {
+                let key = json_key(k, v)?;
+                m.insert(key, to_json(v)?);
+            }
+            J::Object(m)
+        }
+    })
+}
+
+fn json_float(f: f64) -> Result<serde_json::Value, String> {
+    serde_json::Number::from_f64(f)
+        .map(serde_json::Value::Number)
+        .ok_or_else(|| {
+            let name = if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
+            format!("json: unsupported value: {name}")
+        })
+}
+
+fn json_key(k: &Node, v: &Node) -> Result<String, String> {
+    Ok(match k {
+        Node::Str(s) => s.clone(),
+        Node::Int(i) => i.to_string(),
+        Node::Bool(b) => b.to_string(),
+        Node::Float(f) if f.is_nan() => ".nan".into(),
+        Node::Float(f) if f.is_infinite() => if *f > 0.0 { ".inf" } else { "-.inf" }.into(),
+        Node::Float(f) => go_float32_g(*f),
+        Node::Null => {
+            return Err(format!(
+                "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
+                go_syntax_value(v)
+            ));
+        }
+        Node::Uint(u) => {
+            return Err(format!(
+                "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
+                go_syntax_value(v)
+            ));
+        }
+        Node::Seq(_) | Node::Map(_) => return Err(format!("invalid map key: {}", go_syntax(k))),
+    })
+}
+
+/// `%+#v` of a map value (a nil interface prints as `<nil>` at the top level).
+fn go_syntax_value(v: &Node) -> String {
+    match v {
+        Node::Null => "<nil>".into(),
+        other => go_syntax(other),
+    }
+}
+
+/// Go `strconv.FormatFloat(f, 'g', -1, 32)`.
+fn go_float32_g(f: f64) -> String {
+    let sci = format!("{:e}", f as f32);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let (sign, m) = mant.strip_prefix('-').map_or(("", mant), |m| ("-", m));
+        return format!(
+            "{sign}{m}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
+    }
+    format!("{}", f as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (input, expected): `!message` for an error, else the JSON Helm v4.1.4 produced.
+    const ORACLE: &[(&str, &str)] = &[
+        (
+            "a: [",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
+        ),
+        (
+            "a: {",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
+        ),
+        (
+            "a: [1, 2",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
+        ),
+        (
+            "]",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        (
+            "a: b: c",
+            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
+        ),
+        (
+            "a: 'x",
+            "!error converting YAML to JSON: yaml: found unexpected end of stream",
+        ),
+        (
+            "a: \"x",
+            "!error converting YAML to JSON: yaml: found unexpected end of stream",
+        ),
+        (
+            "a: *x",
+            "!error converting YAML to JSON: yaml: unknown anchor 'x' referenced",
+        ),
+        (
+            "a:\n  b: 1\n c: 2",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
+        ),
+        (
+            "a:\n\tb: 1",
+            "!error converting YAML to JSON: yaml: line 2: found character that cannot start any token",
+        ),
+        (
+            "a: 1\nb: 2\nc: [",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected node content",
+        ),
+        (
+            "a: 1\nb: 2\nc: @",
+            "!error converting YAML to JSON: yaml: line 3: found character that cannot start any token",
+        ),
+        (
+            "!x!y a",
+            "!error converting YAML to JSON: yaml: found undefined tag handle",
+        ),
+        (
+            "a: b\n- c",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
+        ),
+        (
+            "%FOO\n---\na",
+            "!error converting YAML to JSON: yaml: found unknown directive name",
+        ),
+        (
+            "[a, b",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
+        ),
+        (
+            "? [a]\n: 1",
+            "!error converting YAML to JSON: yaml: invalid map key: []interface {}{\"a\"}",
+        ),
+        (
+            "a: !!int x",
+            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!int",
+        ),
+        (
+            "a: &x 1\nb: *y",
+            "!error converting YAML to JSON: yaml: unknown anchor 'y' referenced",
+        ),
+        (
+            "a: [\n",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
+        ),
+        (
+            "a: [\n\n",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
+        ),
+        (
+            "a: {b: 1",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or '}'",
+        ),
+        (
+            "a: {b: 1\n",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or '}'",
+        ),
+        (
+            "a: {b: 1,\nc: 2",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or '}'",
+        ),
+        (
+            "a: [1, 2\nb: 3",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
+        ),
+        (
+            "{a: 1]",
+            "!error converting YAML to JSON: yaml: did not find expected ',' or '}'",
+        ),
+        (
+            "}",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        (
+            "a: }",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        (
+            "a: ]",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        (
+            "- a\nb: 1",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected '-' indicator",
+        ),
+        (
+            "a: 1\n- b",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
+        ),
+        (
+            "a:\n  - b\n  c: 1",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected '-' indicator",
+        ),
+        (
+            "a:\n- b\n- c\nd",
+            "!error converting YAML to JSON: yaml: line 5: could not find expected ':'",
+        ),
+        (
+            "a\nb: c",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        (
+            "a: b\nc",
+            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
+        ),
+        (
+            "a: b\nc\n",
+            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
+        ),
+        (
+            "x\ny\nz: 1",
+            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
+        ),
+        (
+            "a: 'x\nb: 1",
+            "!error converting YAML to JSON: yaml: line 2: found unexpected end of stream",
+        ),
+        (
+            "a: \"x\nb: 1\n",
+            "!error converting YAML to JSON: yaml: line 3: found unexpected end of stream",
+        ),
+        (
+            "a: \"\\q\"",
+            "!error converting YAML to JSON: yaml: found unknown escape character",
+        ),
+        (
+            "a: \"\\xZZ\"",
+            "!error converting YAML to JSON: yaml: did not find expected hexdecimal number",
+        ),
+        (
+            "a: b\n\tc: d",
+            "!error converting YAML to JSON: yaml: line 2: found a tab character that violates indentation",
+        ),
+        (
+            "\ta: 1",
+            "!error converting YAML to JSON: yaml: found character that cannot start any token",
+        ),
+        (
+            "a:\n  b:\n\t c: 1",
+            "!error converting YAML to JSON: yaml: line 3: found character that cannot start any token",
+        ),
+        (
+            "a: |\n\tb",
+            "!error converting YAML to JSON: yaml: line 2: found a tab character where an indentation space is expected",
+        ),
+        (
+            "a: |0\n  x",
+            "!error converting YAML to JSON: yaml: found an indentation indicator equal to 0",
+        ),
+        (
+            "a: |x",
+            "!error converting YAML to JSON: yaml: did not find expected comment or line break",
+        ),
+        (
+            "a: `x",
+            "!error converting YAML to JSON: yaml: found character that cannot start any token",
+        ),
+        (
+            "a: %x",
+            "!error converting YAML to JSON: yaml: found character that cannot start any token",
+        ),
+        (
+            "@a",
+            "!error converting YAML to JSON: yaml: found character that cannot start any token",
+        ),
+        (
+            "a: 1\n@b: 2",
+            "!error converting YAML to JSON: yaml: line 2: found character that cannot start any token",
+        ),
+        ("- a\n - b", "[\"a - b\"]"),
+        (
+            "- a\n-b",
+            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
+        ),
+        (
+            "a: - b",
+            "!error converting YAML to JSON: yaml: block sequence entries are not allowed in this context",
+        ),
+        (
+            "a: b - c: d",
+            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
+        ),
+        ("a: &x\n", "{\"a\":null}"),
+        (
+            "a: &\n",
+            "!error converting YAML to JSON: yaml: did not find expected alphabetic or numeric character",
+        ),
+        (
+            "a: *",
+            "!error converting YAML to JSON: yaml: did not find expected alphabetic or numeric character",
+        ),
+        (
+            "a: !<x",
+            "!error converting YAML to JSON: yaml: did not find the expected '>'",
+        ),
+        ("a: 1\n---\nb: [", "{\"a\":1}"),
+        ("---\na: 1\n...\n---\nb: {", "{\"a\":1}"),
+        ("a: 1\n...\nb", "{\"a\":1}"),
+        ("a: 1\n--- b\n]", "{\"a\":1}"),
+        (
+            "%YAML 1.1\n%YAML 1.1\n---\na",
+            "!error converting YAML to JSON: yaml: line 1: found duplicate %YAML directive",
+        ),
+        (
+            "%YAML 2.0\n---\na",
+            "!error converting YAML to JSON: yaml: found incompatible YAML document",
+        ),
+        (
+            "%TAG ! x\n%TAG ! y\n---\na",
+            "!error converting YAML to JSON: yaml: line 1: found duplicate %TAG directive",
+        ),
+        (
+            "a: b\n  c: d",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        (
+            "a:\n  b: c\n    d: e",
+            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
+        ),
+        (
+            "a: 'x'y",
+            "!error converting YAML to JSON: yaml: did not find expected key",
+        ),
+        (
+            "a: \"x\"y",
+            "!error converting YAML to JSON: yaml: did not find expected key",
+        ),
+        (
+            "a: [b]c",
+            "!error converting YAML to JSON: yaml: did not find expected key",
+        ),
+        (
+            "a: {b: c}d",
+            "!error converting YAML to JSON: yaml: did not find expected key",
+        ),
+        (
+            "- [a, b]]",
+            "!error converting YAML to JSON: yaml: did not find expected '-' indicator",
+        ),
+        (
+            "key: value\nother: [1, 2, 3\nlast: x",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
+        ),
+        (
+            "a:\n  b: [1,\n  2,\n  3\n",
+            "!error converting YAML to JSON: yaml: line 4: did not find expected ',' or ']'",
+        ),
+        (
+            "? a\n? b\n: c\n- d",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
+        ),
+        ("a: b\n---\n- c", "{\"a\":\"b\"}"),
+        (
+            "a: 1\nb: 2\nc: 3\nd: 4\ne: [",
+            "!error converting YAML to JSON: yaml: line 5: did not find expected node content",
+        ),
+        (
+            "a: 1\nb: 2\nc: 3\nd: 4\ne: b: c",
+            "!error converting YAML to JSON: yaml: line 5: mapping values are not allowed in this context",
+        ),
+        (
+            "a: 1\nb: 2\nc: 3\nd: 4\n\te: 5",
+            "!error converting YAML to JSON: yaml: line 5: found a tab character that violates indentation",
+        ),
+        (
+            "\"a\nb\": 1",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        (
+            "[a\nb]: 1",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        ("a: x\n  - y", "{\"a\":\"x - y\"}"),
+        ("a:\n- b\n -c", "{\"a\":[\"b -c\"]}"),
+        (
+            "a: 'it''s'\nb: 'no",
+            "!error converting YAML to JSON: yaml: line 2: found unexpected end of stream",
+        ),
+        (
+            "a: |\n  x\n y: 1",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
+        ),
+        (
+            "a: >\n  x\n y",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
+        ),
+        (
+            "a: [1, 2]: 3",
+            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
+        ),
+        (
+            "{a: 1}: 2",
+            "!error converting YAML to JSON: yaml: invalid map key: map[interface {}]interface {}{\"a\":1}",
+        ),
+        (
+            "a: ,",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        (
+            "a: ?",
+            "!error converting YAML to JSON: yaml: mapping keys are not allowed in this context",
+        ),
+        (
+            ", a",
+            "!error converting YAML to JSON: yaml: did not find expected node content",
+        ),
+        ("a: !!map x", "{\"a\":\"x\"}"),
+        ("a: !!seq x", "{\"a\":\"x\"}"),
+        (
+            "a: !!float x",
+            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!float",
+        ),
+        (
+            "a: !!bool x",
+            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!bool",
+        ),
+        (
+            "a: !!null x",
+            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!null",
+        ),
+        (
+            "a: !!binary x",
+            "!error converting YAML to JSON: yaml: !!binary value contains invalid base64 data",
+        ),
+        ("a: 1\na: 2", "{\"a\":2}"),
+        (
+            "&a [*a]",
+            "!error converting YAML to JSON: yaml: anchor 'a' value contains itself",
+        ),
+        (
+            "a: &a {b: *a}",
+            "!error converting YAML to JSON: yaml: anchor 'a' value contains itself",
+        ),
+        (
+            "<<: 1",
+            "!error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value",
+        ),
+        ("a: 0x", "{\"a\":\"0x\"}"),
+        (
+            "a: .inf",
+            "!error converting YAML to JSON: json: unsupported value: +Inf",
+        ),
+        (
+            "a: [.nan]",
+            "!error converting YAML to JSON: json: unsupported value: NaN",
+        ),
+        (
+            "a: b\r\nc: [",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
+        ),
+        (
+            "- a\n- b: [",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
+        ),
+        (
+            "- a\n- b\n- c: x: y",
+            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
+        ),
+        (
+            "1: a\n2: b\n3: [",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected node content",
+        ),
+        (
+            "x: y\n\n\n\nz: [",
+            "!error converting YAML to JSON: yaml: line 5: did not find expected node content",
+        ),
+        (
+            "a: [\n  1,\n  2\n",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected ',' or ']'",
+        ),
+        (
+            "a: {\n  b: 1\n",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or '}'",
+        ),
+        ("a: b\n  c", "{\"a\":\"b c\"}"),
+        (
+            "a: \"x\n\n\n",
+            "!error converting YAML to JSON: yaml: line 4: found unexpected end of stream",
+        ),
+        (
+            "a: 'x\n\n\n",
+            "!error converting YAML to JSON: yaml: line 4: found unexpected end of stream",
+        ),
+        (
+            "~: 1",
+            "!error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value: 1",
+        ),
+        ("1.5: a", "{\"1.5\":\"a\"}"),
+        ("true: x", "{\"true\":\"x\"}"),
+        ("1: a", "{\"1\":\"a\"}"),
+        ("0x10: a", "{\"16\":\"a\"}"),
+        ("1e3: a", "{\"1000\":\"a\"}"),
+        ("18446744073709551616: a", "{\"1.8446744e+19\":\"a\"}"),
+        (
+            "9223372036854775808: a",
+            "!error converting YAML to JSON: unsupported map key of type: uint64, key: 0x8000000000000000, value: \"a\"",
+        ),
+        ("a: !foo x", "{\"a\":\"x\"}"),
+        ("a: !!str 1", "{\"a\":\"1\"}"),
+        ("a: !!binary aGVsbG8=", "{\"a\":\"hello\"}"),
+        ("a: !!timestamp 2021-01-01", "{\"a\":\"2021-01-01\"}"),
+        ("a: !!int '1'", "{\"a\":1}"),
+        ("a: !!float 1", "{\"a\":1}"),
+        (
+            "a: !!int 1.5",
+            "!error converting YAML to JSON: yaml: cannot decode !!float `1.5` as a !!int",
+        ),
+        (
+            "a: \u{0001}",
+            "!error converting YAML to JSON: yaml: control characters are not allowed",
+        ),
+        ("a: 1\n... x", "{\"a\":1}"),
+        (
+            "- &a {x: 1}\n- <<: *a\n  y: 2",
+            "[{\"x\":1},{\"true\":2,\"x\":1}]",
+        ),
+        (
+            "<<: [1]",
+            "!error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value",
+        ),
+        (
+            "a: [1, {b: 2}]\n? [1, 1.5, true, null, {c: d}]\n: x",
+            "!error converting YAML to JSON: yaml: invalid map key: []interface {}{1, 1.5, true, interface {}(nil), map[interface {}]interface {}{\"c\":\"d\"}}",
+        ),
+        (
+            "? {a: [1]}\n: x",
+            "!error converting YAML to JSON: yaml: invalid map key: map[interface {}]interface {}{\"a\":[]interface {}{1}}",
+        ),
+        ("a: 0o17", "{\"a\":15}"),
+        ("a: 017", "{\"a\":15}"),
+        ("a: 1_000", "{\"a\":1000}"),
+        ("a: +1", "{\"a\":1}"),
+        ("a: .5", "{\"a\":0.5}"),
+        ("a: 1.", "{\"a\":1}"),
+        ("a: 0b101", "{\"a\":5}"),
+        ("a: 1e400", "{\"a\":\"1e400\"}"),
+        (
+            "a: -.INF",
+            "!error converting YAML to JSON: json: unsupported value: -Inf",
+        ),
+        ("a: y", "{\"a\":true}"),
+        (
+            "a: 2021-01-01T10:00:00Z",
+            "{\"a\":\"2021-01-01T10:00:00Z\"}",
+        ),
+        ("!!map {a: 1}", "{\"a\":1}"),
+        ("a: !!seq [1]", "{\"a\":[1]}"),
+        ("a: !!map [1]", "{\"a\":[1]}"),
+        ("a: !!str [1]", "{\"a\":[1]}"),
+        ("a: !!int [1]", "{\"a\":[1]}"),
+        (
+            "a: \"\\x\"",
+            "!error converting YAML to JSON: yaml: did not find expected hexdecimal number",
+        ),
+        ("a: 'x\"\nb: 1'", "{\"a\":\"x\\\" b: 1\"}"),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    app: y\ndata:\n  a: [1, 2\n",
+            "!error converting YAML to JSON: yaml: line 8: did not find expected ',' or ']'",
+        ),
+        (
+            "image:\n  repository: nginx\n  tag: 1.2\n resources: {}\n",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
+        ),
+        (
+            "items:\n  - name: a\n    value: 1\n  - name: b\n   value: 2\n",
+            "!error converting YAML to JSON: yaml: line 4: did not find expected '-' indicator",
+        ),
+        (
+            "a:\n  b:\n    c: d\n  e: f\n g: h\n",
+            "!error converting YAML to JSON: yaml: line 4: did not find expected key",
+        ),
+        (
+            "list:\n- a\n- b\n  c: d\n",
+            "!error converting YAML to JSON: yaml: line 4: mapping values are not allowed in this context",
+        ),
+        (
+            "a: |\n  line1\n  line2\nb: 'unterminated\nc: d\n",
+            "!error converting YAML to JSON: yaml: line 6: found unexpected end of stream",
+        ),
+        (
+            "a: \"esc \\z\"\n",
+            "!error converting YAML to JSON: yaml: found unknown escape character",
+        ),
+        (
+            "a: b\n\nc: d: e\n",
+            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
+        ),
+        (
+            "k: v # comment\nk2: [a, b] # c\nk3: {x: 1, y: [2, 3}\n",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
+        ),
+        (
+            "a:\n  - b\n  -c: d\n",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected '-' indicator",
+        ),
+        (
+            "- a: 1\n  b: 2\n- c: 3\n d: 4\n",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected '-' indicator",
+        ),
+        ("a: 'multi\n  line'\nb: 1", "{\"a\":\"multi line\",\"b\":1}"),
+        ("a: [1,\n2]\nb: 2", "{\"a\":[1,2],\"b\":2}"),
+        (
+            "a: [1,\n2",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
+        ),
+        ("a:\n- [1,\n2]", "{\"a\":[[1,2]]}"),
+        ("a: {x: 1,\ny: 2}", "{\"a\":{\"true\":2,\"x\":1}}"),
+        ("a: 1\n... x", "{\"a\":1}"),
+        (
+            "a: &anc\n  b: 1\nc: *anc\nd: *nope",
+            "!error converting YAML to JSON: yaml: unknown anchor 'nope' referenced",
+        ),
+        ("a: b\n---\nc: d: e", "{\"a\":\"b\"}"),
+        ("a: \"x\ny\"", "{\"a\":\"x y\"}"),
+        (
+            "x: 1\n  y: 2",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        (
+            "a:\n\n\n  b: [",
+            "!error converting YAML to JSON: yaml: line 4: did not find expected node content",
+        ),
+        (
+            "- - - [",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
+        ),
+        (
+            "a: b\n#c\n- d",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
+        ),
+        (
+            "a: 1\n b: 2",
+            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+        ),
+        (
+            "a: 1\n\tb: 2",
+            "!error converting YAML to JSON: yaml: line 2: found a tab character that violates indentation",
+        ),
+        (
+            "a:\n  b: 1\n\tc: 2",
+            "!error converting YAML to JSON: yaml: line 3: found a tab character that violates indentation",
+        ),
+        (
+            "a: 'x' # c\nb: 'y'z",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
+        ),
+        (
+            "a: {b: c, d}\nx: [1, 2, 3]]",
+            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
+        ),
+        ("a: b]", "{\"a\":\"b]\"}"),
+        ("a: b}", "{\"a\":\"b}\"}"),
+        (
+            "a: [b, c]]",
+            "!error converting YAML to JSON: yaml: did not find expected key",
+        ),
+        (
+            "text: \"a\\tb\"\nbad: \"\\u12\"",
+            "!error converting YAML to JSON: yaml: line 2: did not find expected hexdecimal number",
+        ),
+        (
+            "a: >-\n  x\n  y\n b: 1",
+            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
+        ),
+    ];
+
+    /// What Helm's `fromYaml` would see: the JSON (numbers as float64), or the error text.
+    fn ours(text: &str) -> Result<serde_json::Value, String> {
+        yaml_to_json(text)
+            .map(|j| crate::Value::from_json(&j).to_json())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn matches_helm_on_oracle_inputs() {
+        let mut bad = Vec::new();
+        for (text, want) in ORACLE {
+            let got = ours(text);
+            let ok = match want.strip_prefix('!') {
+                Some(msg) => got.as_ref().err().map(String::as_str) == Some(msg),
+                None => {
+                    let want: serde_json::Value = serde_json::from_str(want).unwrap();
+                    got.as_ref().ok() == Some(&crate::Value::from_json(&want).to_json())
+                }
+            };
+            if !ok {
+                bad.push(format!("{text:?}: want {want}, got {got:?}"));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} mismatches:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+    }
+
+    #[test]
+    fn go_yaml_line_numbering() {
+        // Parser errors carry the 0-based line of the token, scanner errors the 1-based line.
+        assert_eq!(
+            syntax_error("a: 1\nb:\n  c: 1\n d: 2").as_deref(),
+            Some("line 3: did not find expected key")
+        );
+        assert_eq!(
+            syntax_error("a: 1\nb: 2\nc: d: e").as_deref(),
+            Some("line 3: mapping values are not allowed in this context")
+        );
+        assert_eq!(
+            syntax_error("a: b: c").as_deref(),
+            Some("mapping values are not allowed in this context")
+        );
+        assert_eq!(syntax_error("a: [1, 2]\nb: {c: d}"), None);
+    }
+
+    #[test]
+    fn only_the_first_document_is_read() {
+        assert_eq!(
+            ours("a: 1\n---\nb: [").unwrap(),
+            serde_json::json!({"a": 1.0})
+        );
+        assert_eq!(ours("").unwrap(), serde_json::Value::Null);
+        assert_eq!(ours("# just a comment\n").unwrap(), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn multi_line_quoted_scalars_and_flow_collections_need_no_indentation() {
+        assert_eq!(
+            ours("a: 'x\nb: 1'\nc: [1,\n2]").unwrap(),
+            serde_json::json!({"a": "x b: 1", "c": [1.0, 2.0]})
+        );
+    }
+
+    #[test]
+    fn alias_bombs_are_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert_eq!(
+            ours(&text).unwrap_err(),
+            "error converting YAML to JSON: yaml: document contains excessive aliasing"
+        );
+    }
+
+    #[test]
+    fn go_formats() {
+        assert_eq!(go_float32_g(1.5), "1.5");
+        assert_eq!(go_float32_g(1000.0), "1000");
+        assert_eq!(go_float32_g(1e6), "1e+06");
+        assert_eq!(go_float32_g(18446744073709551616.0), "1.8446744e+19");
+        assert_eq!(go_float32_g(0.0001), "0.0001");
+        assert_eq!(go_float32_g(0.00001), "1e-05");
+        assert_eq!(go_parse_int("0x10"), Some(16));
+        assert_eq!(go_parse_int("-017"), Some(-15));
+        assert_eq!(go_parse_int("9223372036854775808"), None);
+        assert_eq!(go_parse_uint("9223372036854775808"), Some(1 << 63));
+        assert!(yaml_style_float("1.") && yaml_style_float("-.5e3") && !yaml_style_float("1e"));
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode_base64("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
+        assert_eq!(decode_base64("aGVsbG8"), None);
+        assert_eq!(decode_base64("aG=sbG8="), None);
+    }
+}
