@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::exec::{V, truth_of};
 use crate::funcs::{Param, Signature};
 use crate::gofmt;
+use crate::gostr;
 use crate::value::{ListKind, Value};
 
 pub(crate) const BUILTINS: &[&str] = &[
@@ -89,7 +90,7 @@ fn length(v: &V) -> Result<i64, String> {
     match v {
         V::Iface(Value::Nil) | V::Invalid => Err("len of nil pointer".into()),
         V::Val(x) | V::Iface(x) => match x {
-            Value::String(s) => Ok(s.len() as i64),
+            Value::String(s) => Ok(gostr::go_len(s) as i64),
             Value::List(l, _) => Ok(l.len() as i64),
             Value::Map(m) => Ok(m.len() as i64),
             Value::Bytes(b) => Ok(b.len() as i64),
@@ -138,11 +139,13 @@ fn index(item: &V, idx: &[V]) -> Result<V, String> {
                 }
             }
             Value::String(s) => {
-                let x = index_arg(i, s.len())?;
-                if x >= s.len() {
-                    return Err("reflect: string index out of range".into());
+                // Go indexes the bytes of a string and yields a uint8, printed as a number.
+                let len = gostr::go_len(s);
+                let x = index_arg(i, len)?;
+                match gostr::go_byte_at(s, x) {
+                    Some(b) => V::Val(Value::Int(i64::from(b))),
+                    None => return Err("reflect: string index out of range".into()),
                 }
-                V::Val(Value::Int(s.as_bytes()[x] as i64))
             }
             Value::Bytes(b) => {
                 let x = index_arg(i, b.len())?;
@@ -184,7 +187,7 @@ fn slice(item: &V, idx: &[V]) -> Result<V, String> {
             if idx.len() == 3 {
                 return Err("cannot 3-index slice a string".into());
             }
-            s.len()
+            gostr::go_len(s)
         }
         Value::List(l, _) => l.len(),
         Value::Bytes(b) => b.len(),
@@ -201,10 +204,10 @@ fn slice(item: &V, idx: &[V]) -> Result<V, String> {
         return Err(format!("invalid slice index: {} > {}", ix[1], ix[2]));
     }
     Ok(V::Val(match cur {
-        Value::String(s) => {
-            let b = &s.as_bytes()[ix[0]..ix[1]];
-            Value::str(String::from_utf8_lossy(b).into_owned())
-        }
+        Value::String(s) => match gostr::go_slice(&s, ix[0], ix[1]) {
+            std::borrow::Cow::Borrowed(t) if t.len() == s.len() => Value::String(s.clone()),
+            t => Value::str(t.into_owned()),
+        },
         Value::List(l, k) => Value::List(Arc::new(l[ix[0]..ix[1]].to_vec()), k),
         Value::Bytes(b) => Value::Bytes(Arc::from(&b[ix[0]..ix[1]])),
         _ => unreachable!(),
@@ -309,7 +312,8 @@ fn lt(a1: &V, a2: &V) -> Result<bool, String> {
     Ok(match (&x, &y) {
         (Value::Bool(_), _) => return Err("invalid type for comparison".into()),
         (Value::Float(p), Value::Float(q)) => p < q,
-        (Value::String(p), Value::String(q)) => p < q,
+        // Go compares the bytes; escape chars (raw bytes) do not sort like their UTF-8.
+        (Value::String(p), Value::String(q)) => gostr::go_bytes(p) < gostr::go_bytes(q),
         _ => x.as_int() < y.as_int(),
     })
 }
@@ -351,6 +355,8 @@ pub(crate) fn js_escape(s: &str) -> String {
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
+            // An invalid byte decodes as U+FFFD, which is printable: Go copies the byte.
+            c if gostr::escaped_byte(c).is_some() => out.push(c),
             c if !c.is_ascii() && !gofmt::is_print(c) => {
                 out.push_str(&format!("\\u{:04X}", c as u32))
             }

@@ -141,7 +141,7 @@ fn should_escape(c: u8, query: bool) -> bool {
 /// Go's `url.QueryEscape`.
 pub fn query_escape(s: &str) -> String {
     let mut out = String::new();
-    for &c in s.as_bytes() {
+    for &c in crate::gostr::go_bytes(s).iter() {
         if c == b' ' {
             out.push('+');
         } else if should_escape(c, true) {

@@ -1,5 +1,6 @@
 //! Go's `fmt` (`Sprint`, `Sprintln`, `Sprintf`) and `strconv` quoting over [`Value`]s.
 
+use crate::gostr;
 use crate::value::{ListKind, Value};
 
 // ---------------------------------------------------------------------------
@@ -50,26 +51,29 @@ fn append_quoted_rune(out: &mut String, c: char, quote: char, ascii_only: bool) 
     }
 }
 
-/// Go's `strconv.Quote`.
-pub fn quote(s: &str) -> String {
+/// `strconv.Quote`/`QuoteToASCII` of a Go string: each raw byte (an invalid UTF-8 sequence,
+/// see [`gostr`]) is written as `\xNN`, as Go does for a `RuneError` of width 1.
+fn quote_go_string(s: &str, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        append_quoted_rune(&mut out, c, '"', false);
+        match gostr::escaped_byte(c) {
+            Some(b) => out.push_str(&format!("\\x{b:02x}")),
+            None => append_quoted_rune(&mut out, c, '"', ascii_only),
+        }
     }
     out.push('"');
     out
 }
 
+/// Go's `strconv.Quote`.
+pub fn quote(s: &str) -> String {
+    quote_go_string(s, false)
+}
+
 /// Go's `strconv.QuoteToASCII`.
 pub fn quote_ascii(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        append_quoted_rune(&mut out, c, '"', true);
-    }
-    out.push('"');
-    out
+    quote_go_string(s, true)
 }
 
 /// Go's `strconv.QuoteRune` (or `QuoteRuneToASCII`).
@@ -81,8 +85,13 @@ pub fn quote_rune(c: char, ascii: bool) -> String {
 }
 
 fn can_backquote(s: &str) -> bool {
-    s.chars()
-        .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c.is_control())))
+    // Go refuses invalid UTF-8 (raw bytes) too.
+    s.chars().all(|c| {
+        c != '`'
+            && c != '\u{FEFF}'
+            && (c == '\t' || !(c.is_control()))
+            && gostr::escaped_byte(c).is_none()
+    })
 }
 
 /// `U+0041 'A'`, Go's `%#U`, used in lexer errors.
@@ -159,16 +168,29 @@ pub fn unquote(s: &str) -> Option<String> {
     if q != '"' {
         return None;
     }
-    let mut out = String::new();
+    // `\x` and octal escapes give bytes, not runes: "\xe6\x97" is two raw bytes in Go.
+    let mut out: Vec<u8> = Vec::with_capacity(inner.len());
+    let mut buf = [0u8; 4];
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => out.push(unquote_escape(&mut chars, '"')?),
+            '\\' => {
+                let byte_escape = matches!(chars.peek(), Some('x' | '0'..='7'));
+                let r = unquote_escape(&mut chars, '"')?;
+                if byte_escape {
+                    out.push(r as u32 as u8);
+                } else {
+                    out.extend_from_slice(r.encode_utf8(&mut buf).as_bytes());
+                }
+            }
             '"' | '\n' => return None,
-            c => out.push(c),
+            c => match gostr::escaped_byte(c) {
+                Some(b) => out.push(b),
+                None => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+            },
         }
     }
-    Some(out)
+    Some(gostr::from_go_bytes(out))
 }
 
 /// The rune of a Go character literal such as `'a'` or `'\n'`.
@@ -609,7 +631,10 @@ impl Printer {
             'X' => (16, true),
             'c' => {
                 let c = char::from_u32(n as u32).filter(|_| (0..=0x10FFFF).contains(&n));
-                let s = c.unwrap_or('\u{FFFD}').to_string();
+                let c = c.unwrap_or('\u{FFFD}');
+                // A genuine char of the escape range is written as its UTF-8 bytes.
+                let mut buf = [0u8; 4];
+                let s = gostr::from_go_slice(c.encode_utf8(&mut buf).as_bytes()).into_owned();
                 self.pad(&s);
                 return;
             }
@@ -789,8 +814,8 @@ impl Printer {
                 let t = self.truncate(s).to_string();
                 self.pad(&t);
             }
-            'x' => self.fmt_sx(s.as_bytes(), false),
-            'X' => self.fmt_sx(s.as_bytes(), true),
+            'x' => self.fmt_sx(&gostr::go_bytes(s), false),
+            'X' => self.fmt_sx(&gostr::go_bytes(s), true),
             'q' => self.fmt_q(s),
             _ => self.bad_verb(verb, v),
         }
@@ -973,13 +998,14 @@ impl Printer {
                 self.buf.push(']');
             }
             's' => {
-                let s = String::from_utf8_lossy(b).to_string();
+                // Go's string(b): every byte kept.
+                let s = gostr::from_go_slice(b);
                 let t = self.truncate(&s).to_string();
                 self.pad(&t);
             }
             'x' => self.fmt_sx(b, false),
             'X' => self.fmt_sx(b, true),
-            'q' => self.fmt_q(&String::from_utf8_lossy(b)),
+            'q' => self.fmt_q(&gostr::from_go_slice(b)),
             _ => {
                 // Go prints other verbs element-wise like an integer slice.
                 let list = Value::List(
@@ -1245,6 +1271,12 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         }
         let verb = format[i..].chars().next().unwrap_or('?');
         i += verb.len_utf8();
+        // Go decodes an invalid byte in the format as U+FFFD.
+        let verb = if gostr::escaped_byte(verb).is_some() {
+            '\u{FFFD}'
+        } else {
+            verb
+        };
         if verb == '%' {
             p.buf.push('%');
         } else if !good {

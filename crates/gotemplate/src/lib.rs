@@ -17,6 +17,7 @@ mod error;
 mod exec;
 pub mod funcs;
 pub mod gofmt;
+pub mod gostr;
 pub mod helm_funcs;
 pub mod json;
 mod lex;

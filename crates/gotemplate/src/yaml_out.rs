@@ -72,9 +72,16 @@ fn json_normalize(v: &Value, depth: usize) -> Result<Value, String> {
         Value::Map(m) => Value::map(
             m.read()
                 .iter()
-                .map(|(k, x)| Ok((k.clone(), json_normalize(x, depth + 1)?)))
+                .map(|(k, x)| {
+                    let k = crate::gostr::to_lossy(k).into_owned();
+                    Ok((k, json_normalize(x, depth + 1)?))
+                })
                 .collect::<Result<_, String>>()?,
         ),
+        // encoding/json replaced each invalid byte with U+FFFD.
+        Value::String(s) if crate::gostr::has_raw_bytes(s) => {
+            Value::str(crate::gostr::to_lossy(s).into_owned())
+        }
         Value::Bytes(b) => Value::str(crate::encoding::b64_encode(b)),
         Value::Object(o) => json_normalize(&o.to_value(), depth + 1)?,
         other => other.clone(),

@@ -7,7 +7,7 @@ use crate::value::Value;
 pub fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Bytes(b) => crate::gostr::from_go_slice(b).into_owned(),
         Value::Object(o) => o.display(),
         other => gofmt::sprint(std::slice::from_ref(other)),
     }

@@ -4,6 +4,7 @@
 use super::{arg_i, arg_s, ok_s};
 use crate::encoding;
 use crate::funcs::{FuncError, Functions, Param as P};
+use crate::gostr;
 use crate::value::Value;
 
 const MASTER_PASSWORD_SEED: &str = "com.lyndir.masterpassword";
@@ -62,20 +63,25 @@ fn derive_password(counter: u32, kind: &str, password: &str, user: &str, site: &
     let Some(temps) = templates(kind) else {
         return format!("cannot find password template {kind}");
     };
+    let (user, site, password) = (
+        gostr::go_bytes(user),
+        gostr::go_bytes(site),
+        gostr::go_bytes(password),
+    );
     let mut salt = MASTER_PASSWORD_SEED.as_bytes().to_vec();
     salt.extend_from_slice(&(user.len() as u32).to_be_bytes());
-    salt.extend_from_slice(user.as_bytes());
+    salt.extend_from_slice(&user);
     let mut key = [0u8; 64];
     let params = match scrypt::Params::new(15, 8, 2, 64) {
         Ok(p) => p,
         Err(e) => return format!("failed to derive password: {e}"),
     };
-    if let Err(e) = scrypt::scrypt(password.as_bytes(), &salt, &params, &mut key) {
+    if let Err(e) = scrypt::scrypt(&password, &salt, &params, &mut key) {
         return format!("failed to derive password: {e}");
     }
     let mut msg = MASTER_PASSWORD_SEED.as_bytes().to_vec();
     msg.extend_from_slice(&(site.len() as u32).to_be_bytes());
-    msg.extend_from_slice(site.as_bytes());
+    msg.extend_from_slice(&site);
     msg.extend_from_slice(&counter.to_be_bytes());
     let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key) else {
         return "failed to derive password: bad key".into();
@@ -93,7 +99,7 @@ fn derive_password(counter: u32, kind: &str, password: &str, user: &str, site: &
 }
 
 fn bcrypt_hash(input: &str) -> String {
-    match bcrypt::hash_with_result(input, 10) {
+    match bcrypt::hash_with_result(gostr::go_bytes(input), 10) {
         Ok(h) => h.format_for_version(bcrypt::Version::TwoA),
         Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
     }
@@ -101,7 +107,7 @@ fn bcrypt_hash(input: &str) -> String {
 
 fn aes_key(password: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
-    let b = password.as_bytes();
+    let b = gostr::go_bytes(password);
     let n = b.len().min(32);
     key[..n].copy_from_slice(&b[..n]);
     key
@@ -113,7 +119,7 @@ fn encrypt_aes(password: &str, plaintext: &str) -> String {
         return String::new();
     }
     let cipher = aes::Aes256::new(GenericArray::from_slice(&aes_key(password)));
-    let mut content = plaintext.as_bytes().to_vec();
+    let mut content = gostr::go_bytes(plaintext).into_owned();
     let pad = 16 - content.len() % 16;
     content.extend(std::iter::repeat_n(pad as u8, pad));
     let mut out = vec![0u8; 16];
@@ -163,7 +169,8 @@ fn decrypt_aes(password: &str, crypt64: &str) -> Result<String, String> {
     if end < 0 {
         return Err(format!("runtime error: slice bounds out of range [:{end}]"));
     }
-    Ok(String::from_utf8_lossy(&out[..end as usize]).into_owned())
+    out.truncate(end as usize);
+    Ok(gostr::from_go_bytes(out))
 }
 
 pub(super) fn register(f: &mut Functions) {

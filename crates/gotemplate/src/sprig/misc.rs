@@ -4,6 +4,7 @@ use super::conv::{empty, kind};
 use super::{arg_i, arg_s, ok_s};
 use crate::encoding;
 use crate::funcs::{FuncError, Functions, Param as P};
+use crate::gostr;
 use crate::json::{self, JsonOptions};
 use crate::value::Value;
 
@@ -267,37 +268,37 @@ pub(super) fn register(f: &mut Functions) {
     });
     // encodings and hashes
     f.add("b64enc", &[P::String], |_, a| {
-        ok_s(encoding::b64_encode(arg_s(a, 0).as_bytes()))
+        ok_s(encoding::b64_encode(&gostr::go_bytes(arg_s(a, 0))))
     });
     f.add("b64dec", &[P::String], |_, a| {
         ok_s(match encoding::b64_decode(arg_s(a, 0)) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(b) => gostr::from_go_bytes(b),
             Err(e) => e,
         })
     });
     f.add("b32enc", &[P::String], |_, a| {
-        ok_s(encoding::b32_encode(arg_s(a, 0).as_bytes()))
+        ok_s(encoding::b32_encode(&gostr::go_bytes(arg_s(a, 0))))
     });
     f.add("b32dec", &[P::String], |_, a| {
         ok_s(match encoding::b32_decode(arg_s(a, 0)) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(b) => gostr::from_go_bytes(b),
             Err(e) => e,
         })
     });
     f.add("sha1sum", &[P::String], |_, a| {
         use sha1::Digest;
-        ok_s(hex(&sha1::Sha1::digest(arg_s(a, 0).as_bytes())))
+        ok_s(hex(&sha1::Sha1::digest(gostr::go_bytes(arg_s(a, 0)))))
     });
     f.add("sha256sum", &[P::String], |_, a| {
         use sha2::Digest;
-        ok_s(hex(&sha2::Sha256::digest(arg_s(a, 0).as_bytes())))
+        ok_s(hex(&sha2::Sha256::digest(gostr::go_bytes(arg_s(a, 0)))))
     });
     f.add("sha512sum", &[P::String], |_, a| {
         use sha2::Digest;
-        ok_s(hex(&sha2::Sha512::digest(arg_s(a, 0).as_bytes())))
+        ok_s(hex(&sha2::Sha512::digest(gostr::go_bytes(arg_s(a, 0)))))
     });
     f.add("adler32sum", &[P::String], |_, a| {
-        ok_s(adler32(arg_s(a, 0).as_bytes()).to_string())
+        ok_s(adler32(&gostr::go_bytes(arg_s(a, 0))).to_string())
     });
     f.add("uuidv4", &[], |_, _| {
         let mut b = [0u8; 16];

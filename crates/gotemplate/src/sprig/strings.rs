@@ -4,6 +4,7 @@ use super::conv::{strslice, strval};
 use super::{arg_i, arg_s, ok_s};
 use crate::funcs::{FuncError, Functions, Param as P};
 use crate::gofmt;
+use crate::gostr;
 use crate::value::Value;
 
 fn go_title(s: &str) -> String {
@@ -73,12 +74,13 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Go's `string(b)` of a byte slice cut out of a Go string.
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    gostr::from_go_slice(b).into_owned()
 }
 
 fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> String {
-    abbreviate_bytes(s.as_bytes(), offset, max_width)
+    abbreviate_bytes(&gostr::go_bytes(s), offset, max_width)
 }
 
 /// goutils.AbbreviateFull over bytes (Go slices strings by byte).
@@ -116,7 +118,9 @@ pub(crate) fn wrap_custom(s: &str, wrap: i64, nl: &str, wrap_long: bool) -> Stri
     }
     let nl = if nl.is_empty() { "\n" } else { nl };
     let wrap = wrap.max(1) as usize;
-    let b = s.as_bytes();
+    let bytes = gostr::go_bytes(s);
+    let nl_bytes = gostr::go_bytes(nl);
+    let b: &[u8] = &bytes;
     let len = b.len();
     let mut offset = 0usize;
     let mut out: Vec<u8> = Vec::new();
@@ -130,12 +134,12 @@ pub(crate) fn wrap_custom(s: &str, wrap: i64, nl: &str, wrap_long: bool) -> Stri
         if let Some(sp) = rfind_space(offset, end) {
             let at = sp + offset;
             out.extend_from_slice(&b[offset..at]);
-            out.extend_from_slice(nl.as_bytes());
+            out.extend_from_slice(&nl_bytes);
             offset = at + 1;
         } else if wrap_long {
             let end = wrap + offset;
             out.extend_from_slice(&b[offset..end]);
-            out.extend_from_slice(nl.as_bytes());
+            out.extend_from_slice(&nl_bytes);
             offset += wrap;
         } else {
             let end = wrap + offset;
@@ -147,7 +151,7 @@ pub(crate) fn wrap_custom(s: &str, wrap: i64, nl: &str, wrap_long: bool) -> Stri
                 Some(i) => {
                     let at = i + end;
                     out.extend_from_slice(&b[offset..at]);
-                    out.extend_from_slice(nl.as_bytes());
+                    out.extend_from_slice(&nl_bytes);
                     offset = at + 1;
                 }
             }
@@ -171,11 +175,7 @@ fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
         }
         return chars;
     }
-    if n < 0 {
-        s.split(sep).map(String::from).collect()
-    } else {
-        s.splitn(n as usize, sep).map(String::from).collect()
-    }
+    gostr::split_n(s, sep, n)
 }
 
 fn split_map(parts: Vec<String>) -> Value {
@@ -213,25 +213,46 @@ pub(super) fn register(f: &mut Functions) {
     });
     f.add("trimPrefix", &[P::String, P::String], |_, a| {
         let s = arg_s(a, 1);
-        ok_s(s.strip_prefix(arg_s(a, 0)).unwrap_or(s))
+        let p = arg_s(a, 0);
+        if gostr::needs_bytewise(s, p) {
+            return match gostr::has_prefix(s, p) {
+                true => ok_s(gostr::go_slice(s, gostr::go_len(p), gostr::go_len(s))),
+                false => ok_s(s),
+            };
+        }
+        ok_s(s.strip_prefix(p).unwrap_or(s))
     });
     f.add("trimSuffix", &[P::String, P::String], |_, a| {
         let s = arg_s(a, 1);
-        ok_s(s.strip_suffix(arg_s(a, 0)).unwrap_or(s))
+        let p = arg_s(a, 0);
+        if gostr::needs_bytewise(s, p) {
+            let len = gostr::go_len(s);
+            return match gostr::has_suffix(s, p) {
+                true => ok_s(gostr::go_slice(s, 0, len - gostr::go_len(p))),
+                false => ok_s(s),
+            };
+        }
+        ok_s(s.strip_suffix(p).unwrap_or(s))
     });
+    // Go maps runes here (strings.Map, rune loops): a raw byte decodes to U+FFFD and is
+    // written back as U+FFFD, hence to_lossy.
     f.add("upper", &[P::String], |_, a| {
-        ok_s(arg_s(a, 0).to_uppercase())
+        ok_s(gostr::to_lossy(arg_s(a, 0)).to_uppercase())
     });
     f.add("lower", &[P::String], |_, a| {
-        ok_s(arg_s(a, 0).to_lowercase())
+        ok_s(gostr::to_lossy(arg_s(a, 0)).to_lowercase())
     });
-    f.add("title", &[P::String], |_, a| ok_s(go_title(arg_s(a, 0))));
+    f.add("title", &[P::String], |_, a| {
+        ok_s(go_title(&gostr::to_lossy(arg_s(a, 0))))
+    });
     f.add("untitle", &[P::String], |_, a| {
-        ok_s(map_words(arg_s(a, 0), |c| c.to_lowercase().collect()))
+        ok_s(map_words(&gostr::to_lossy(arg_s(a, 0)), |c| {
+            c.to_lowercase().collect()
+        }))
     });
     f.add("swapcase", &[P::String], |_, a| {
         ok_s(
-            arg_s(a, 0)
+            gostr::to_lossy(arg_s(a, 0))
                 .chars()
                 .map(|c| {
                     if c.is_uppercase() {
@@ -253,9 +274,10 @@ pub(super) fn register(f: &mut Functions) {
                 .collect::<String>(),
         )
     });
+    // substr and trunc slice bytes, as Go's s[i:j] does (possibly cutting a multi-byte char).
     f.add("substr", &[P::Int, P::Int, P::String], |_, a| {
         let (start, end, s) = (arg_i(a, 0), arg_i(a, 1), arg_s(a, 2));
-        let len = s.len() as i64;
+        let len = gostr::go_len(s) as i64;
         let (lo, hi) = if start < 0 {
             (0, end)
         } else if end < 0 || end > len {
@@ -273,22 +295,18 @@ pub(super) fn register(f: &mut Functions) {
                 "runtime error: slice bounds out of range [{lo}:{hi}]"
             )));
         }
-        Ok(Value::str(
-            String::from_utf8_lossy(&s.as_bytes()[lo as usize..hi as usize]).into_owned(),
-        ))
+        ok_s(gostr::go_slice(s, lo as usize, hi as usize))
     });
     f.add("trunc", &[P::Int, P::String], |_, a| {
         let (c, s) = (arg_i(a, 0), arg_s(a, 1));
-        let len = s.len() as i64;
-        let b = s.as_bytes();
-        let r = if c < 0 && len + c > 0 {
-            &b[(len + c) as usize..]
+        let len = gostr::go_len(s) as i64;
+        if c < 0 && len + c > 0 {
+            ok_s(gostr::go_slice(s, (len + c) as usize, len as usize))
         } else if c >= 0 && len > c {
-            &b[..c as usize]
+            ok_s(gostr::go_slice(s, 0, c as usize))
         } else {
-            b
-        };
-        ok_s(String::from_utf8_lossy(r))
+            Ok(a[1].clone())
+        }
     });
     f.add("abbrev", &[P::Int, P::String], |_, a| {
         let (w, s) = (arg_i(a, 0), arg_s(a, 1));
@@ -316,13 +334,13 @@ pub(super) fn register(f: &mut Functions) {
         ok_s(s.repeat(n as usize))
     });
     f.add("contains", &[P::String, P::String], |_, a| {
-        Ok(Value::Bool(arg_s(a, 1).contains(arg_s(a, 0))))
+        Ok(Value::Bool(gostr::contains(arg_s(a, 1), arg_s(a, 0))))
     });
     f.add("hasPrefix", &[P::String, P::String], |_, a| {
-        Ok(Value::Bool(arg_s(a, 1).starts_with(arg_s(a, 0))))
+        Ok(Value::Bool(gostr::has_prefix(arg_s(a, 1), arg_s(a, 0))))
     });
     f.add("hasSuffix", &[P::String, P::String], |_, a| {
-        Ok(Value::Bool(arg_s(a, 1).ends_with(arg_s(a, 0))))
+        Ok(Value::Bool(gostr::has_suffix(arg_s(a, 1), arg_s(a, 0))))
     });
     f.add_variadic("quote", &[], P::Any, |_, a| {
         let v: Vec<String> = a
@@ -370,7 +388,7 @@ pub(super) fn register(f: &mut Functions) {
             }
             return ok_s(out);
         }
-        ok_s(src.replace(old, new))
+        ok_s(gostr::replace_all(src, old, new))
     });
     f.add("plural", &[P::String, P::String, P::Int], |_, a| {
         ok_s(if arg_i(a, 2) == 1 {
@@ -438,7 +456,8 @@ pub(super) fn register(f: &mut Functions) {
     });
     f.add("toString", &[P::Any], |_, a| ok_s(strval(&a[0])));
     f.add("shuffle", &[P::String], |_, a| {
-        let mut c: Vec<char> = arg_s(a, 0).chars().collect();
+        // sprig shuffles []rune(s): raw bytes become U+FFFD.
+        let mut c: Vec<char> = gostr::to_lossy(arg_s(a, 0)).chars().collect();
         for i in (1..c.len()).rev() {
             let j = super::random_below(i as u64 + 1) as usize;
             c.swap(i, j);

@@ -467,6 +467,28 @@ HELM = [
     ("h_fromYaml_err", "{{ fromYaml \"a: [\" }}"),
     ("h_fromYaml_list_err", "{{ fromYaml \"- a\\n- b\" }}"),
     ("h_fromYamlArray", "{{ fromYamlArray \"- a\\n- 1\" }}|{{ fromYamlArray \"a: 1\" }}"),
+    # go-yaml v2 / sigs.k8s.io/yaml error texts and line numbers (parser errors: 0-based line of
+    # the token; scanner errors: 1-based line; none on the first line)
+    ("h_fromYaml_err_flow_seq", "{{ fromYaml \"a: [1, 2\" }}|{{ fromYaml \"key: v\\nother: [1, 2, 3\\nlast: x\" }}"),
+    ("h_fromYaml_err_flow_map", "{{ fromYaml \"a: {b: 1,\\nc: 2\" }}|{{ fromYaml \"a: {\\n  b: 1\\n\" }}"),
+    ("h_fromYaml_err_bad_indent", "{{ fromYaml \"a:\\n  b: 1\\n c: 2\" }}|{{ fromYaml \"a: b\\n  c: d\" }}"),
+    ("h_fromYaml_err_tab_indent", "{{ fromYaml \"a:\\n\\tb: 1\" }}|{{ fromYaml \"\\ta: 1\" }}"),
+    ("h_fromYaml_err_tab_in_scalar", "{{ fromYaml \"a: 1\\nb: 2\\nc: 3\\n\\td: 4\" }}|{{ fromYaml \"a: |\\n\\tb\" }}"),
+    ("h_fromYaml_err_stray_bracket", "{{ fromYaml \"a: ]\" }}|{{ fromYaml \"- [a, b]]\" }}|{{ fromYaml \"a: [b]c\" }}"),
+    ("h_fromYaml_err_colon_in_plain", "{{ fromYaml \"a: b: c\" }}|{{ fromYaml \"a\\nb: c\" }}|{{ fromYaml \"a: 1\\nb: 2\\nc: d: e\" }}"),
+    ("h_fromYaml_err_unclosed_quote", "{{ fromYaml \"a: 'x\\nb: 1\" }}|{{ fromYaml \"a: \\\"x\\n\\n\\n\" }}|{{ fromYaml \"a: 'x'y\" }}"),
+    ("h_fromYaml_err_undefined_alias", "{{ fromYaml \"a: &x 1\\nb: *y\" }}|{{ fromYaml \"a: &a {b: *a}\" }}"),
+    ("h_fromYaml_duplicate_keys", "{{ fromYaml \"a: 1\\na: 2\\nb: {c: 1, c: 3}\" }}"),
+    ("h_fromYaml_multi_docs", "{{ fromYaml \"a: 1\\n---\\nb: [\" }}|{{ fromYaml \"a: 1\\n... x\" }}|{{ fromYamlArray \"- a\\n---\\n- b\" }}"),
+    ("h_fromYaml_err_line3", "{{ fromYaml \"a: 1\\nb: 2\\nc: @\" }}|{{ fromYaml \"a: 1\\nb: 2\\nc: [\" }}|{{ fromYaml \"a: b\\nc\" }}"),
+    ("h_fromYamlArray_errs", "{{ fromYamlArray \"- a\\n- b\\n- c: x: y\" }}|{{ fromYamlArray \"- a\\nb: 1\" }}|{{ fromYamlArray \"[1, 2\\n\" }}"),
+    ("h_fromYaml_err_tags", "{{ fromYaml \"a: !!int x\" }}|{{ fromYaml \"a: !!binary x\" }}|{{ fromYaml \"a: !!str 1\\nb: !!float 1\\nc: !!binary aGk=\" }}|{{ fromYaml \"!x!y a\" }}"),
+    ("h_fromYaml_err_map_keys", "{{ fromYaml \"? [a, 1]\\n: 1\" }}|{{ fromYaml \"~: 1\" }}|{{ fromYaml \"1: a\\ntrue: b\\n1.5: c\" }}"),
+    ("h_fromYaml_merge_keys", "{{ fromYamlArray \"- &a {x: 1}\\n- <<: *a\\n  y: 2\" }}|{{ fromYaml \"<<: 1\" }}"),
+    ("h_fromYaml_err_json", "{{ fromYaml \"a: .inf\" }}|{{ fromYaml \"a: [.nan]\" }}"),
+    ("h_fromYaml_err_directives", "{{ fromYaml \"%FOO\\n---\\na\" }}|{{ fromYaml \"%YAML 1.1\\n%YAML 1.1\\n---\\na\" }}"),
+    ("h_fromYaml_err_characters", "{{ fromYaml \"a: \\x01\" }}|{{ fromYaml \"a: `x\" }}|{{ fromYaml \"a: \\\"\\\\q\\\"\" }}|{{ fromYaml \"a: \\\"\\\\xZZ\\\"\" }}"),
+    ("h_fromYaml_lenient", "{{ fromYaml \"a: 'x\\nb: 1'\\nc: [1,\\n2]\" }}|{{ fromYamlArray \"- a\\n - b\" }}|{{ fromYaml \"a: x\\n  - y\" }}"),
     ("h_fromJsonArray", "{{ fromJsonArray \"[1, \\\"a\\\"]\" }}|{{ fromJsonArray \"{}\" }}"),
     ("h_toJson_nested", "{{ toJson .nested }}", V),
     ("h_toToml", "{{ toToml (dict \"a\" 1 \"s\" \"x\" \"t\" (dict \"k\" \"v\") \"l\" (list 1 2)) }}"),
@@ -725,4 +747,34 @@ TPL = [
     ("tpl_in_range", "{{ range .items }}{{ tpl . $ }};{{ end }}", {"items": ["{{ .a }}", "{{ .b | upper }}"], "a": "1", "b": "x"}),
 ]
 
-CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY + TPL
+# Go strings are bytes: cutting multi-byte chars, raw bytes from b64dec, how each function
+# treats invalid UTF-8 (gostr module).
+BYTES = [
+    ("b_trunc_multibyte_q", '{{ trunc 2 "日本語" | printf "%q" }}|{{ trunc -2 "日本語" | printf "%q" }}|{{ trunc 4 "日本語" | len }}|{{ trunc 9 "日本語" }}'),
+    ("b_substr_multibyte", '{{ $s := substr 1 5 "日本語" }}{{ printf "%q %x %d" $s $s (len $s) }}|{{ substr 3 6 "日本語" }}|{{ substr 0 1 "é" | printf "%q" }}'),
+    ("b_len_multibyte", '{{ len "日本語" }} {{ len "héllo" }} {{ len "🚀" }} {{ len (trunc 2 "日本語") }} {{ len .s }}', {"s": "ünï"}),
+    ("b_index_string", '{{ index "héllo" 1 }} {{ index "héllo" 2 }} {{ index "日本語" 0 }} {{ index (trunc 2 "日本語") 1 }}'),
+    ("b_index_string_out_of_range_err", '{{ index (trunc 2 "日本語") 2 }}'),
+    ("b_slice_string_is_sprig_err", '{{ slice "héllo" 1 3 | printf "%q" }} {{ slice "héllo" 1 2 | printf "%q" }} {{ slice "héllo" 2 | printf "%q" }} {{ slice (trunc 2 "日本語") 1 | printf "%q" }}'),
+    ("b_printf_x_cut", '{{ $s := trunc 2 "日本語" }}{{ printf "%x %X % x %#x %q %+q %#q" $s $s $s $s $s $s $s }}'),
+    ("b_printf_runes_of_raw_bytes", '{{ $s := trunc 4 "日本語" }}{{ printf "[%.2s|%5s|%-4s]" $s $s (trunc 1 "é") | printf "%q" }}'),
+    ("b_printf_v_list_of_raw", '{{ list (trunc 2 "日本語") "x" | printf "%q" }} {{ dict "k" (trunc 1 "é") | printf "%q" }}'),
+    ("b_b64dec_invalid_roundtrip", '{{ $s := b64dec "5pf/gA==" }}{{ len $s }} {{ printf "%q" $s }} {{ b64enc $s }} {{ $s | b64enc | b64dec | b64enc }} {{ b64enc (trunc 2 "日本語") }}'),
+    ("b_b32_invalid_roundtrip", '{{ $s := b64dec "5pf/gA==" }}{{ b32enc $s }} {{ b32enc $s | b32dec | b64enc }}'),
+    ("b_hashes_of_raw_bytes", '{{ b64dec "5pf/gA==" | sha256sum }} {{ trunc 2 "日本語" | sha1sum }} {{ trunc 2 "日本語" | adler32sum }} {{ b64dec "gA==" | sha512sum }}'),
+    ("b_toJson_invalid", '{{ b64dec "5pf/gA==" | toJson }} {{ dict "k" (trunc 2 "日本語") | toJson }} {{ list (trunc 1 "é") | toPrettyJson }} {{ trunc 1 "é" | toRawJson }}'),
+    ("b_toYaml_invalid", '{{ dict "k" (trunc 2 "日本語") "l" (list (b64dec "gA==")) | toYaml }}'),
+    ("b_quote_raw_bytes", '{{ trunc 2 "日本語" | quote }} {{ quote (b64dec "5pf/gA==") "x" }} {{ trunc 1 "é" | squote | len }}'),
+    ("b_string_literal_byte_escapes", '{{ "\\xe6\\x97" | len }} {{ printf "%q" "\\xe6\\x97\\u00e9\\346" }} {{ "\\xe6\\x97\\xa5" }} {{ len "\\377" }}'),
+    ("b_upper_lower_raw_bytes", '{{ trunc 2 "日本語" | upper | printf "%q" }} {{ trunc 1 "é" | lower | len }} {{ trunc 1 "é" | title | printf "%q" }}'),
+    ("b_urlquery_js_html_raw", '{{ trunc 2 "日本語" | urlquery }} {{ trunc 2 "日本語" | js | printf "%q" }} {{ trunc 2 "日本語" | html | printf "%q" }}'),
+    ("b_lt_raw_bytes", '{{ lt (b64dec "gA==") "é" }} {{ lt (trunc 1 "é") "é" }} {{ lt "é" (b64dec "/w==") }} {{ eq (trunc 1 "é") (b64dec "ww==") }}'),
+    ("b_concat_cut_halves", '{{ $a := trunc 2 "日本語" }}{{ $b := substr 2 9 "日本語" }}{{ printf "%s%s" $a $b }}|{{ print $a $b | len }}|{{ cat $a $b | len }}'),
+    ("b_aes_raw_roundtrip", '{{ encryptAES "k" (b64dec "5pf/gA==") | decryptAES "k" | b64enc }}'),
+    ("b_abbrev_wrap_raw", '{{ abbrev 5 "日本語日本語" | printf "%q" }} {{ wrap 4 "日本 語" | printf "%q" }}'),
+    ("b_contains_replace_raw", '{{ contains (trunc 1 "é") "é" }} {{ replace (trunc 1 "é") "x" "éé" | printf "%q" }} {{ trunc 2 "日本語" | repeat 2 | len }}'),
+    ("b_split_raw", '{{ splitList "" (trunc 4 "日本語") | len }} {{ (split "\\x97" "\\xe6\\x97\\xa5")._0 | printf "%q" }}'),
+    ("b_toString_print_raw", '{{ trunc 2 "日本語" | toString | len }} {{ print (trunc 2 "日本語") 1 | printf "%q" }} {{ printf "%v|%s" (trunc 1 "é") (trunc 1 "é") | len }}'),
+]
+
+CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY + TPL + BYTES

@@ -69,12 +69,7 @@ fn render(case: &Case) -> Result<String, String> {
 /// Cases whose expected side we do not reproduce yet, each with the reason. The test
 /// fails if one of them starts passing (so this list only shrinks) or if any other case
 /// mismatches.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "e_randBytes",
-        "Go strings carry arbitrary bytes; ours are UTF-8, so b64dec of random bytes is lossy",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn helm_conformance_corpus() {
