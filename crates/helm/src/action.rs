@@ -14,6 +14,10 @@ use gotemplate::RenderContext;
 use gotemplate::helm_funcs::Lookup;
 use std::sync::Arc;
 
+/// The bytes to print for [`template`]'s text: its raw (non-UTF-8) bytes restored, exactly
+/// what Helm writes (see [`gotemplate::gostr`]).
+pub use gotemplate::gostr::to_output_bytes;
+
 /// Options of `helm template`.
 #[derive(Clone)]
 pub struct TemplateOptions {
@@ -132,6 +136,9 @@ pub fn valid_release_name(name: &str) -> bool {
 }
 
 /// Runs `helm template` on a loaded chart and returns what Helm prints on stdout.
+///
+/// The text is a Go string (see [`gotemplate::gostr`]): raw bytes of CRD files that are not
+/// UTF-8 are held as escape chars, so write it out with [`to_output_bytes`].
 pub fn template(mut chart: Chart, opts: &TemplateOptions) -> Result<String, TemplateError> {
     template_with(&mut chart, opts, &RenderContext::new())
 }
@@ -179,6 +186,7 @@ pub fn template_with(
     let tvalues = engine::values_to_template(&serde_json::Value::Object(values));
     let mut files = engine::render(chart, &tvalues, &release, &caps, ctx, opts.lookup.clone())?;
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
+    check_utf8(&files)?;
     let (hooks, manifests) = sorter::sort_manifests(&files)?;
 
     let mut manifest = String::new();
@@ -186,7 +194,7 @@ pub fn template_with(
         for (name, f) in chart.crd_objects(chart.name()) {
             manifest.push_str(&format!(
                 "---\n# Source: {name}\n{}\n",
-                String::from_utf8_lossy(&f.data)
+                gotemplate::gostr::from_go_slice(&f.data)
             ));
         }
     }
@@ -226,6 +234,79 @@ pub fn template_with(
     Ok(shown)
 }
 
+/// Helm parses every rendered document with go-yaml, whose reader rejects invalid UTF-8
+/// before any YAML syntax is looked at. Rendered text only holds raw bytes (see
+/// [`gotemplate::gostr`]) when a template produced them (`trunc` through a multi-byte char,
+/// `b64dec`, `.Files.Get` of a binary file), so only such documents are checked here.
+fn check_utf8(files: &std::collections::BTreeMap<String, String>) -> Result<(), SortError> {
+    for (path, content) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || !gotemplate::gostr::has_raw_bytes(content) {
+            continue;
+        }
+        for doc in sorter::split_manifests(content) {
+            if let Some(msg) = go_yaml_reader_error(&gotemplate::gostr::go_bytes(&doc)) {
+                return Err(SortError {
+                    path: path.clone(),
+                    source: crate::yamlconv::YamlError::Syntax(msg.to_string()),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first error go-yaml's reader (`yaml_parser_update_buffer`) reports on `input`: the
+/// UTF-8 sequence checks, in its order, then its allowed-character check.
+fn go_yaml_reader_error(input: &[u8]) -> Option<&'static str> {
+    let mut i = 0;
+    while i < input.len() {
+        let lead = input[i];
+        let width = match lead {
+            0x00..=0x7F => 1,
+            _ if lead & 0xE0 == 0xC0 => 2,
+            _ if lead & 0xF0 == 0xE0 => 3,
+            _ if lead & 0xF8 == 0xF0 => 4,
+            _ => return Some("invalid leading UTF-8 octet"),
+        };
+        if i + width > input.len() {
+            return Some("incomplete UTF-8 octet sequence");
+        }
+        let mut value = u32::from(match width {
+            1 => lead & 0x7F,
+            2 => lead & 0x1F,
+            3 => lead & 0x0F,
+            _ => lead & 0x07,
+        });
+        for &b in &input[i + 1..i + width] {
+            if b & 0xC0 != 0x80 {
+                return Some("invalid trailing UTF-8 octet");
+            }
+            value = (value << 6) | u32::from(b & 0x3F);
+        }
+        let shortest = match width {
+            1 => true,
+            2 => value >= 0x80,
+            3 => value >= 0x800,
+            _ => value >= 0x10000,
+        };
+        if !shortest {
+            return Some("invalid length of a UTF-8 sequence");
+        }
+        if (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF {
+            return Some("invalid Unicode character");
+        }
+        let allowed = matches!(value,
+            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD
+            | 0x10000..=0x10FFFF);
+        if !allowed {
+            return Some("control characters are not allowed");
+        }
+        i += width;
+    }
+    None
+}
+
 /// The part after the chart name in the first `# Source: <chart>/<path>` of a document.
 fn source_name(doc: &str) -> Option<&str> {
     let i = doc.find("# Source: ")?;
@@ -243,6 +324,35 @@ fn source_name(doc: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_yaml_reader_errors() {
+        assert_eq!(go_yaml_reader_error("a: 日本語\n".as_bytes()), None);
+        assert_eq!(
+            go_yaml_reader_error(b"a: \xe6\x97"),
+            Some("incomplete UTF-8 octet sequence")
+        );
+        assert_eq!(
+            go_yaml_reader_error(b"a: \"\xe6\x97\""),
+            Some("invalid trailing UTF-8 octet")
+        );
+        assert_eq!(
+            go_yaml_reader_error(b"a: \xff"),
+            Some("invalid leading UTF-8 octet")
+        );
+        assert_eq!(
+            go_yaml_reader_error(b"a: \xc0\x80"),
+            Some("invalid length of a UTF-8 sequence")
+        );
+        assert_eq!(
+            go_yaml_reader_error(b"a: \xed\xa0\x80"),
+            Some("invalid Unicode character")
+        );
+        assert_eq!(
+            go_yaml_reader_error(b"a: \x01 \xff"),
+            Some("control characters are not allowed")
+        );
+    }
 
     #[test]
     fn release_names() {

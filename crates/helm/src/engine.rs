@@ -186,7 +186,8 @@ fn rec_all_tpls(
         out.insert(
             format!("{full_path}/{}", t.name),
             Renderable {
-                text: Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+                // Go's string(bytes): template text keeps every byte (gotemplate::gostr).
+                text: Arc::from(gotemplate::gostr::from_go_slice(&t.data).as_ref()),
                 scope: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },

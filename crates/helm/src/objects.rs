@@ -353,7 +353,8 @@ impl Object for Files {
                     Value::str(
                         self.0
                             .get(&p)
-                            .map(|d| String::from_utf8_lossy(d).into_owned())
+                            // Go's string(bytes): every byte kept (see gotemplate::gostr).
+                            .map(|d| gotemplate::gostr::from_go_slice(d).into_owned())
                             .unwrap_or_default(),
                     )
                 }
@@ -372,14 +373,15 @@ impl Object for Files {
                     match self.0.get(&p) {
                         None => Value::string_list(Vec::new()),
                         Some(d) => {
-                            let s = String::from_utf8_lossy(d);
+                            let s = gotemplate::gostr::from_go_slice(d);
                             let s = s.strip_suffix('\n').unwrap_or(&s);
                             Value::string_list(s.split('\n').map(str::to_string).collect())
                         }
                     }
                 }
                 "AsConfig" => Value::str(to_yaml(
-                    &self.base_map(|d| String::from_utf8_lossy(d).into_owned()),
+                    // toYaml goes through JSON, which turns invalid bytes into U+FFFD.
+                    &self.base_map(|d| gotemplate::gostr::from_go_slice(d).into_owned()),
                 )),
                 // Helm's Files is never nil here, so even an empty set renders as `{}`.
                 "AsSecrets" => {
