@@ -123,7 +123,7 @@ pub(crate) fn execute_tree(
         state,
         ctx,
         tree,
-        vars: vec![("$".to_string(), dot.clone())],
+        vars: vec![("$", dot.clone())],
         at: At::None,
         out: String::new(),
     };
@@ -157,7 +157,7 @@ struct Exec<'t> {
     state: &'t ExecState,
     ctx: &'t RenderContext,
     tree: &'t Tree,
-    vars: Vec<(String, V)>,
+    vars: Vec<(&'t str, V)>,
     at: At<'t>,
     out: String,
 }
@@ -264,7 +264,7 @@ impl<'t> Exec<'t> {
                     state: self.state,
                     ctx: self.ctx,
                     tree,
-                    vars: vec![("$".to_string(), newdot.clone())],
+                    vars: vec![("$", newdot.clone())],
                     at: At::None,
                     out: std::mem::take(&mut self.out),
                 };
@@ -429,7 +429,7 @@ impl<'t> Exec<'t> {
 
     fn set_var(&mut self, name: &str, v: V) -> R<()> {
         for (n, val) in self.vars.iter_mut().rev() {
-            if n == name {
+            if *n == name {
                 *val = v;
                 return Ok(());
             }
@@ -439,7 +439,7 @@ impl<'t> Exec<'t> {
 
     fn var_value(&self, name: &str) -> R<V> {
         for (n, val) in self.vars.iter().rev() {
-            if n == name {
+            if *n == name {
                 return Ok(val.clone());
             }
         }
@@ -457,7 +457,7 @@ impl<'t> Exec<'t> {
             if pipe.is_assign {
                 self.set_var(&var.name, value.clone())?;
             } else {
-                self.vars.push((var.name.clone(), value.clone()));
+                self.vars.push((var.name.as_str(), value.clone()));
             }
         }
         Ok(value)
@@ -588,10 +588,10 @@ impl<'t> Exec<'t> {
             V::Iface(Value::Nil) => {
                 return Err(self.errorf(format!("nil pointer evaluating interface {{}}.{name}")));
             }
-            V::Iface(v) | V::Val(v) => v.clone(),
+            V::Iface(v) | V::Val(v) => v,
         };
         let has_args = args.len() > 1 || fin.is_some();
-        match &recv {
+        match recv {
             Value::Object(o) => {
                 if o.has_method(name) {
                     // Evaluate arguments as interface{} values and call.
