@@ -109,7 +109,8 @@ fn run_template(a: TemplateArgs) -> anyhow::Result<()> {
     };
     let out = template(chart, &opts)?;
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
+    // Raw bytes of the rendered text (e.g. a Latin-1 CRD file) are written as they are.
+    stdout.write_all(&helm::action::to_output_bytes(out))?;
     stdout.flush()?;
     Ok(())
 }
