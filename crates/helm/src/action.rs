@@ -199,7 +199,9 @@ pub fn template_with(
         }
     }
     for m in &manifests {
-        manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.name, m.content));
+        for part in ["---\n# Source: ", &m.name, "\n", &m.content, "\n"] {
+            manifest.push_str(part);
+        }
     }
 
     let mut out = String::new();

@@ -192,7 +192,7 @@ struct Frame<'a> {
 /// multi-line plain or quoted scalars, non-ASCII text, trailing comments, ...) returns `None`
 /// and goes to the real parser, which also words the errors.
 fn head_fast(doc: &str) -> Option<Head> {
-    if !doc.is_ascii() || doc.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f) {
+    if doc.bytes().any(|b| b >= 0x7f || (b < 0x20 && b != b'\n')) {
         return None;
     }
     let mut h = Head {
