@@ -65,6 +65,11 @@ enum Raw {
 struct Frame {
     anchor: usize,
     flow: bool,
+    /// Column of the collection's first token (block collections end left of it).
+    col: usize,
+    /// A block sequence at its parent mapping's column (`key:\n- a`), which libyaml ends at
+    /// the first token that is not `-`.
+    indentless: bool,
     kind: FrameKind,
 }
 
@@ -80,6 +85,8 @@ struct Open {
     seq: bool,
     /// A mapping whose key has been read and whose value has not.
     awaiting_value: bool,
+    col: usize,
+    indentless: bool,
 }
 
 type Parsed = Option<(Raw, HashMap<usize, Raw>)>;
@@ -150,6 +157,13 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     return Err(Attempt::Repair(format!("{}...\n", &text[..line_start])));
                 }
                 let line1 = e.marker().line();
+                if e.info() == "comments must be separated from other tokens by whitespace" {
+                    // libyaml starts a comment at any `#` between tokens.
+                    let at = byte_at(text, e.marker().index());
+                    if text[at..].starts_with('#') {
+                        return Err(Attempt::Repair(format!("{} {}", &text[..at], &text[at..])));
+                    }
+                }
                 match e.info() {
                     "invalid indentation in quoted scalar"
                         if quote_closed(text, byte_at(text, e.marker().index())) =>
@@ -178,28 +192,54 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                 None
             }
             Event::StreamEnd | Event::DocumentEnd => break,
-            Event::Alias(id) => Some((Raw::Alias(id, alias_name(text, span)), 0)),
-            Event::Scalar(value, style, anchor, tag) => Some((
-                Raw::Scalar {
-                    value: value.into_owned(),
-                    plain: style == ScalarStyle::Plain,
-                    tag: tag.map(|t| long_tag(&t.handle, &t.suffix)),
-                },
-                anchor,
-            )),
-            Event::SequenceStart(anchor, _) => {
-                stack.push(Frame {
-                    anchor,
-                    flow: starts_flow(text, span),
-                    kind: FrameKind::Seq(Vec::new()),
-                });
-                None
+            Event::Alias(id) => {
+                check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
+                Some((Raw::Alias(id, alias_name(text, span)), 0))
             }
-            Event::MappingStart(anchor, _) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 {
+                    check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
+                }
+                let value = check_scalar(
+                    text,
+                    &stack,
+                    value,
+                    style,
+                    anchor != 0 || tag.is_some(),
+                    span,
+                )
+                .map_err(Attempt::Fail)?;
+                Some((
+                    Raw::Scalar {
+                        value: value.into_owned(),
+                        plain: style == ScalarStyle::Plain,
+                        tag: tag.map(|t| long_tag(&t.handle, &t.suffix)),
+                    },
+                    anchor,
+                ))
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if anchor != 0 {
+                    check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
+                }
+                let seq = matches!(ev, Event::SequenceStart(..));
+                let flow = starts_flow(text, span);
+                let col = span.start.col();
+                let indentless = seq
+                    && !flow
+                    && stack.last().is_some_and(|p| {
+                        !p.flow && matches!(p.kind, FrameKind::Map(..)) && p.col == col
+                    });
                 stack.push(Frame {
                     anchor,
-                    flow: starts_flow(text, span),
-                    kind: FrameKind::Map(Vec::new(), None),
+                    flow,
+                    col,
+                    indentless,
+                    kind: if seq {
+                        FrameKind::Seq(Vec::new())
+                    } else {
+                        FrameKind::Map(Vec::new(), None)
+                    },
                 });
                 None
             }
@@ -258,6 +298,101 @@ fn first_unindented_line(text: &str, line1: usize) -> usize {
         .map_or(line1, |(i, _)| i + 1)
 }
 
+/// libyaml's view of a scalar saphyr-parser accepted: an error where libyaml tokenizes the
+/// text differently, else the value (a `?` that libyaml reads as a key indicator dropped).
+fn check_scalar<'a>(
+    text: &str,
+    stack: &[Frame],
+    value: std::borrow::Cow<'a, str>,
+    style: ScalarStyle,
+    decorated: bool,
+    span: Span,
+) -> Result<std::borrow::Cow<'a, str>, String> {
+    let at = byte_at(text, span.start.index());
+    let top = stack.last();
+    let flow = top.is_some_and(|f| f.flow);
+    let key_slot = top.is_some_and(|f| matches!(f.kind, FrameKind::Map(_, None)));
+    let value_slot = top.is_some_and(|f| matches!(f.kind, FrameKind::Map(_, Some(_))));
+    let line = span.start.line();
+    if style == ScalarStyle::Plain && !decorated {
+        if key_slot && value.is_empty() && text[at..].starts_with(':') {
+            if !text[..at].trim_end().ends_with('?') {
+                // A `:` with no key before it.
+                let problem = if flow {
+                    "did not find expected node content"
+                } else {
+                    "did not find expected key"
+                };
+                return Err(with_line(parser_line(line), problem));
+            }
+        } else if flow {
+            match value.chars().next() {
+                Some('|' | '>' | '%' | '@' | '`') => {
+                    return Err(with_line(
+                        scanner_line(line),
+                        "found character that cannot start any token",
+                    ));
+                }
+                // In flow context libyaml reads `?` as the key indicator whatever follows.
+                Some('?') if key_slot => {
+                    return Ok(std::borrow::Cow::Owned(value[1..].trim_start().to_string()));
+                }
+                Some('?') if value_slot => {
+                    return Err(with_line(
+                        parser_line(line),
+                        "did not find expected node content",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    if flow && span.end.line() != line {
+        // A multi-line scalar cannot be an implicit key: libyaml's flow collection sees a
+        // `:` it did not expect.
+        let end = byte_at(text, span.end.index());
+        if text[end..].trim_start_matches([' ', '\t']).starts_with(':') {
+            let seq = top.is_some_and(|f| matches!(f.kind, FrameKind::Seq(_)));
+            let problem = if seq {
+                "did not find expected ',' or ']'"
+            } else {
+                "did not find expected ',' or '}'"
+            };
+            return Err(with_line(parser_line(span.end.line()), problem));
+        }
+    }
+    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+        check_block_scalar_tabs(text, at, byte_at(text, span.end.index()))?;
+    }
+    Ok(value)
+}
+
+/// libyaml refuses a tab where a block scalar's indentation is being detected, or left of
+/// the detected indentation.
+fn check_block_scalar_tabs(text: &str, start: usize, end: usize) -> Result<(), String> {
+    let body = &text[start..end.max(start)];
+    let header = body.lines().next().unwrap_or("");
+    if header.chars().any(|c| c.is_ascii_digit()) {
+        return Ok(());
+    }
+    let first_line = line_of(text, start);
+    let mut indent = 0;
+    for (i, l) in body.lines().enumerate().skip(1) {
+        let n = l.len() - l.trim_start_matches(' ').len();
+        let rest = &l[n..];
+        if (indent == 0 || n < indent) && rest.starts_with('\t') {
+            return Err(with_line(
+                scanner_line(first_line + i),
+                "found a tab character where an indentation space is expected",
+            ));
+        }
+        if indent == 0 && !rest.is_empty() {
+            indent = n;
+        }
+    }
+    Ok(())
+}
+
 impl Frame {
     fn open(&self) -> Open {
         match &self.kind {
@@ -265,11 +400,15 @@ impl Frame {
                 flow: self.flow,
                 seq: true,
                 awaiting_value: false,
+                col: self.col,
+                indentless: self.indentless,
             },
             FrameKind::Map(_, pending) => Open {
                 flow: self.flow,
                 seq: false,
                 awaiting_value: pending.is_some(),
+                col: self.col,
+                indentless: false,
             },
         }
     }
@@ -371,9 +510,49 @@ fn next_tab_indented_line(text: &str, line1: usize) -> usize {
 fn alias_name(text: &str, span: Span) -> String {
     let start = byte_at(text, span.start.index());
     let rest = text[start..].strip_prefix('*').unwrap_or(&text[start..]);
-    rest.chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
-        .collect()
+    rest.chars().take_while(|c| is_anchor_char(*c)).collect()
+}
+
+/// libyaml's anchor and alias name characters.
+fn is_anchor_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// 1-based line of byte offset `at`.
+fn line_of(text: &str, at: usize) -> usize {
+    breaks(&text[..at]) + 1
+}
+
+/// libyaml's checks on the anchor or alias token at byte `at` (after any tag): the name is
+/// ASCII letters, digits, `-` and `_`, and what follows must be able to end it.
+fn check_anchor(text: &str, at: usize) -> Result<(), String> {
+    let mut rest = &text[at..];
+    if rest.starts_with('!') {
+        rest = rest
+            .trim_start_matches(|c: char| !c.is_whitespace())
+            .trim_start();
+    }
+    if !(rest.starts_with('&') || rest.starts_with('*')) {
+        return Ok(());
+    }
+    let name_len = rest[1..].chars().take_while(|c| is_anchor_char(*c)).count();
+    let after = &rest[1 + name_len..];
+    let line = scanner_line(line_of(text, text.len() - after.len()));
+    match after.chars().next() {
+        _ if name_len == 0 => Err(with_line(
+            line,
+            "did not find expected alphabetic or numeric character",
+        )),
+        None | Some(' ' | '\t' | '\r' | '\n' | '?' | ':' | ',' | ']' | '}') => Ok(()),
+        Some('%' | '@' | '`') => Err(with_line(
+            line,
+            "found character that cannot start any token",
+        )),
+        Some(_) => Err(with_line(
+            line,
+            "did not find expected alphabetic or numeric character",
+        )),
+    }
 }
 
 /// Whether the collection starting at `span` is a flow one (`[`/`{` after any anchor and tag).
@@ -415,7 +594,20 @@ fn quote_closed(text: &str, start: usize) -> bool {
 
 /// The libyaml parser error for an unexpected token inside `open` (innermost last), at a token
 /// on 1-based line `line1`. `root_done` says whether the document's root node is complete.
-fn unexpected_token(open: &[Open], line1: usize, root_done: bool) -> String {
+fn unexpected_token(open: &[Open], line1: usize, col: usize, root_done: bool) -> String {
+    // libyaml closes block collections indented deeper than the token (BLOCK-END) and
+    // indentless sequences at any token but `-`; the collection around them then has its
+    // value (an empty one).
+    let mut open = open.to_vec();
+    while let Some(o) = open.last() {
+        if o.flow || !(o.col > col || (o.seq && o.indentless)) {
+            break;
+        }
+        open.pop();
+        if let Some(p) = open.last_mut() {
+            p.awaiting_value = false;
+        }
+    }
     let problem = match open.last() {
         None if root_done => "did not find expected <document start>",
         None => "did not find expected node content",
@@ -458,6 +650,9 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
         | "did not find expected <document start>" => parser(problem),
         "expected ',' or ']'" => parser("did not find expected ',' or ']'"),
         "found unknown anchor" => {
+            if let Err(e) = check_anchor(text, at) {
+                return e;
+            }
             let name = alias_name(text, Span::empty(*mark));
             format!("unknown anchor '{name}' referenced")
         }
@@ -495,26 +690,35 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
             scanner("did not find expected hexdecimal number")
         }
         "misplaced bracket" => {
-            let before = text[..at].trim_end();
-            let node_expected = before.is_empty()
+            let before = text[..at].trim_end_matches([' ', '\t']);
+            let node_expected = before.trim_end().is_empty()
                 || before.ends_with(['-', ':', '[', '{', ',', '?'])
                 || before.ends_with("---");
             if node_expected {
                 parser("did not find expected node content")
             } else {
-                unexpected_token(open, line1, root_done)
+                unexpected_token(open, line1, mark.col(), root_done)
             }
         }
         p if p.starts_with("invalid trailing content after") => {
-            if text[at..].trim_start().starts_with(':') {
+            let rest = text[at..].trim_start_matches([' ', '\t']);
+            let indicator = |c: char| {
+                rest.strip_prefix(c)
+                    .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '\r', '\n']))
+            };
+            if rest.starts_with(':') {
                 scanner("mapping values are not allowed in this context")
+            } else if indicator('-') {
+                scanner("block sequence entries are not allowed in this context")
+            } else if indicator('?') {
+                scanner("mapping keys are not allowed in this context")
             } else {
                 // The quoted scalar itself was complete.
                 let mut open = open.to_vec();
                 if let Some(o) = open.last_mut() {
                     o.awaiting_value = false;
                 }
-                unexpected_token(&open, line1, root_done || open.is_empty())
+                unexpected_token(&open, line1, mark.col(), root_done || open.is_empty())
             }
         }
         "illegal placement of ':' indicator" | "invalid indentation in flow construct" => {
@@ -524,12 +728,12 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
             } else {
                 line1
             };
-            unexpected_token(&flow, line, root_done)
+            unexpected_token(&flow, line, mark.col(), root_done)
         }
         "simple key expected" | "simple key expect ':'" => scanner("could not find expected ':'"),
         "found unprintable character" => "control characters are not allowed".to_string(),
         "wrongly indented line in block scalar" | "invalid indentation" => {
-            unexpected_token(open, line1, root_done)
+            unexpected_token(open, line1, mark.col(), root_done)
         }
         p => scanner(p),
     }
