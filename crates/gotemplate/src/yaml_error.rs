@@ -67,6 +67,8 @@ struct Frame {
     flow: bool,
     /// Column of the collection's first token (block collections end left of it).
     col: usize,
+    /// Byte offset of the collection's first token.
+    start: usize,
     /// A block sequence at its parent mapping's column (`key:\n- a`), which libyaml ends at
     /// the first token that is not `-`.
     indentless: bool,
@@ -87,6 +89,7 @@ struct Open {
     awaiting_value: bool,
     col: usize,
     indentless: bool,
+    start: usize,
 }
 
 type Parsed = Option<(Raw, HashMap<usize, Raw>)>;
@@ -223,7 +226,9 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
                 }
                 let seq = matches!(ev, Event::SequenceStart(..));
-                let flow = starts_flow(text, span);
+                // Inside a flow collection everything is flow (`[a: b]` holds an implicit
+                // single-pair mapping).
+                let flow = starts_flow(text, span) || stack.last().is_some_and(|p| p.flow);
                 let col = span.start.col();
                 let indentless = seq
                     && !flow
@@ -234,6 +239,7 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     anchor,
                     flow,
                     col,
+                    start: byte_at(text, span.start.index()),
                     indentless,
                     kind: if seq {
                         FrameKind::Seq(Vec::new())
@@ -362,32 +368,45 @@ fn check_scalar<'a>(
         }
     }
     if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-        check_block_scalar_tabs(text, at, byte_at(text, span.end.index()))?;
+        check_block_scalar_tabs(text, at)?;
     }
     Ok(value)
 }
 
 /// libyaml refuses a tab where a block scalar's indentation is being detected, or left of
-/// the detected indentation.
-fn check_block_scalar_tabs(text: &str, start: usize, end: usize) -> Result<(), String> {
-    let body = &text[start..end.max(start)];
-    let header = body.lines().next().unwrap_or("");
-    if header.chars().any(|c| c.is_ascii_digit()) {
+/// the detected indentation (also on the line that ends the scalar). `content` is the byte
+/// where saphyr-parser says the scalar's content starts.
+fn check_block_scalar_tabs(text: &str, content: usize) -> Result<(), String> {
+    let Some(header_at) = text[..content].rfind(['|', '>']) else {
+        return Ok(());
+    };
+    let header_end = text[header_at..]
+        .find('\n')
+        .map_or(text.len(), |i| header_at + i);
+    if text[header_at..header_end]
+        .chars()
+        .any(|c| c.is_ascii_digit())
+    {
         return Ok(());
     }
-    let first_line = line_of(text, start);
+    let header_line = line_of(text, header_at);
     let mut indent = 0;
-    for (i, l) in body.lines().enumerate().skip(1) {
+    for (i, l) in text[header_end..].lines().enumerate().skip(1) {
         let n = l.len() - l.trim_start_matches(' ').len();
         let rest = &l[n..];
         if (indent == 0 || n < indent) && rest.starts_with('\t') {
             return Err(with_line(
-                scanner_line(first_line + i),
+                scanner_line(header_line + i),
                 "found a tab character where an indentation space is expected",
             ));
         }
-        if indent == 0 && !rest.is_empty() {
+        if rest.trim().is_empty() {
+            continue;
+        }
+        if indent == 0 {
             indent = n;
+        } else if n < indent {
+            break;
         }
     }
     Ok(())
@@ -402,6 +421,7 @@ impl Frame {
                 awaiting_value: false,
                 col: self.col,
                 indentless: self.indentless,
+                start: self.start,
             },
             FrameKind::Map(_, pending) => Open {
                 flow: self.flow,
@@ -409,6 +429,7 @@ impl Frame {
                 awaiting_value: pending.is_some(),
                 col: self.col,
                 indentless: false,
+                start: self.start,
             },
         }
     }
@@ -592,6 +613,82 @@ fn quote_closed(text: &str, start: usize) -> bool {
     false
 }
 
+/// Walks a flow collection from its opening bracket at byte `start` and reports the first
+/// closing bracket that does not match (libyaml's parser stops there), if any.
+fn mismatched_closer(text: &str, start: usize) -> Option<String> {
+    let mut stack: Vec<char> = Vec::new();
+    let mut chars = text[start..].char_indices().peekable();
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '[' | '{' => stack.push(c),
+            ']' | '}' => {
+                let open = stack.pop()?;
+                if (open == '[') != (c == ']') {
+                    let problem = if open == '[' {
+                        "did not find expected ',' or ']'"
+                    } else {
+                        "did not find expected ',' or '}'"
+                    };
+                    return Some(with_line(parser_line(line_of(text, start + i)), problem));
+                }
+                if stack.is_empty() {
+                    return None;
+                }
+            }
+            '\'' | '"' if matches!(prev, '[' | '{' | ',' | ':' | ' ' | '\t' | '\n') => {
+                let q = c;
+                while let Some((_, d)) = chars.next() {
+                    if d == '\\' && q == '"' {
+                        chars.next();
+                    } else if d == q {
+                        if q == '\'' && chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '#' if matches!(prev, ' ' | '\t' | '\n') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+/// For a stray closing bracket at byte `at` that saphyr-parser rejected before reporting the
+/// flow collection around it: libyaml's error when the line up to it holds an open `[`/`{`.
+fn line_flow_error(text: &str, at: usize) -> Option<&'static str> {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = at + text[at..].chars().next().map_or(0, char::len_utf8);
+    let mut stack: Vec<char> = Vec::new();
+    for c in text[start..end].chars() {
+        match c {
+            '[' | '{' => stack.push(c),
+            ']' | '}' => {
+                let open = stack.pop()?;
+                if (open == '[') != (c == ']') {
+                    return Some(if open == '[' {
+                        "did not find expected ',' or ']'"
+                    } else {
+                        "did not find expected ',' or '}'"
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The libyaml parser error for an unexpected token inside `open` (innermost last), at a token
 /// on 1-based line `line1`. `root_done` says whether the document's root node is complete.
 fn unexpected_token(open: &[Open], line1: usize, col: usize, root_done: bool) -> String {
@@ -643,6 +740,14 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
         )
     };
     match problem {
+        "expected ',' or ']'" | "did not find expected ',' or '}'"
+            if let Some(e) = open
+                .iter()
+                .find(|o| o.flow)
+                .and_then(|o| mismatched_closer(text, o.start)) =>
+        {
+            e
+        }
         "did not find expected node content"
         | "did not find expected ',' or '}'"
         | "did not find expected key"
@@ -688,6 +793,9 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
         }
         "did not find expected hexadecimal number" => {
             scanner("did not find expected hexdecimal number")
+        }
+        "misplaced bracket" if line_flow_error(text, at).is_some() => {
+            parser(line_flow_error(text, at).unwrap_or(problem))
         }
         "misplaced bracket" => {
             let before = text[..at].trim_end_matches([' ', '\t']);
@@ -1246,607 +1354,28 @@ fn go_float32_g(f: f64) -> String {
 mod tests {
     use super::*;
 
-    /// (input, expected): `!message` for an error, else the JSON Helm v4.1.4 produced.
-    const ORACLE: &[(&str, &str)] = &[
-        (
-            "a: [",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
-        ),
-        (
-            "a: {",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
-        ),
-        (
-            "a: [1, 2",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
-        ),
-        (
-            "]",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        (
-            "a: b: c",
-            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
-        ),
-        (
-            "a: 'x",
-            "!error converting YAML to JSON: yaml: found unexpected end of stream",
-        ),
-        (
-            "a: \"x",
-            "!error converting YAML to JSON: yaml: found unexpected end of stream",
-        ),
-        (
-            "a: *x",
-            "!error converting YAML to JSON: yaml: unknown anchor 'x' referenced",
-        ),
-        (
-            "a:\n  b: 1\n c: 2",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
-        ),
-        (
-            "a:\n\tb: 1",
-            "!error converting YAML to JSON: yaml: line 2: found character that cannot start any token",
-        ),
-        (
-            "a: 1\nb: 2\nc: [",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected node content",
-        ),
-        (
-            "a: 1\nb: 2\nc: @",
-            "!error converting YAML to JSON: yaml: line 3: found character that cannot start any token",
-        ),
-        (
-            "!x!y a",
-            "!error converting YAML to JSON: yaml: found undefined tag handle",
-        ),
-        (
-            "a: b\n- c",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
-        ),
-        (
-            "%FOO\n---\na",
-            "!error converting YAML to JSON: yaml: found unknown directive name",
-        ),
-        (
-            "[a, b",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
-        ),
-        (
-            "? [a]\n: 1",
-            "!error converting YAML to JSON: yaml: invalid map key: []interface {}{\"a\"}",
-        ),
-        (
-            "a: !!int x",
-            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!int",
-        ),
-        (
-            "a: &x 1\nb: *y",
-            "!error converting YAML to JSON: yaml: unknown anchor 'y' referenced",
-        ),
-        (
-            "a: [\n",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
-        ),
-        (
-            "a: [\n\n",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
-        ),
-        (
-            "a: {b: 1",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or '}'",
-        ),
-        (
-            "a: {b: 1\n",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or '}'",
-        ),
-        (
-            "a: {b: 1,\nc: 2",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or '}'",
-        ),
-        (
-            "a: [1, 2\nb: 3",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'",
-        ),
-        (
-            "{a: 1]",
-            "!error converting YAML to JSON: yaml: did not find expected ',' or '}'",
-        ),
-        (
-            "}",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        (
-            "a: }",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        (
-            "a: ]",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        (
-            "- a\nb: 1",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected '-' indicator",
-        ),
-        (
-            "a: 1\n- b",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
-        ),
-        (
-            "a:\n  - b\n  c: 1",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected '-' indicator",
-        ),
-        (
-            "a:\n- b\n- c\nd",
-            "!error converting YAML to JSON: yaml: line 5: could not find expected ':'",
-        ),
-        (
-            "a\nb: c",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        (
-            "a: b\nc",
-            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
-        ),
-        (
-            "a: b\nc\n",
-            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
-        ),
-        (
-            "x\ny\nz: 1",
-            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
-        ),
-        (
-            "a: 'x\nb: 1",
-            "!error converting YAML to JSON: yaml: line 2: found unexpected end of stream",
-        ),
-        (
-            "a: \"x\nb: 1\n",
-            "!error converting YAML to JSON: yaml: line 3: found unexpected end of stream",
-        ),
-        (
-            "a: \"\\q\"",
-            "!error converting YAML to JSON: yaml: found unknown escape character",
-        ),
-        (
-            "a: \"\\xZZ\"",
-            "!error converting YAML to JSON: yaml: did not find expected hexdecimal number",
-        ),
-        (
-            "a: b\n\tc: d",
-            "!error converting YAML to JSON: yaml: line 2: found a tab character that violates indentation",
-        ),
-        (
-            "\ta: 1",
-            "!error converting YAML to JSON: yaml: found character that cannot start any token",
-        ),
-        (
-            "a:\n  b:\n\t c: 1",
-            "!error converting YAML to JSON: yaml: line 3: found character that cannot start any token",
-        ),
-        (
-            "a: |\n\tb",
-            "!error converting YAML to JSON: yaml: line 2: found a tab character where an indentation space is expected",
-        ),
-        (
-            "a: |0\n  x",
-            "!error converting YAML to JSON: yaml: found an indentation indicator equal to 0",
-        ),
-        (
-            "a: |x",
-            "!error converting YAML to JSON: yaml: did not find expected comment or line break",
-        ),
-        (
-            "a: `x",
-            "!error converting YAML to JSON: yaml: found character that cannot start any token",
-        ),
-        (
-            "a: %x",
-            "!error converting YAML to JSON: yaml: found character that cannot start any token",
-        ),
-        (
-            "@a",
-            "!error converting YAML to JSON: yaml: found character that cannot start any token",
-        ),
-        (
-            "a: 1\n@b: 2",
-            "!error converting YAML to JSON: yaml: line 2: found character that cannot start any token",
-        ),
-        ("- a\n - b", "[\"a - b\"]"),
-        (
-            "- a\n-b",
-            "!error converting YAML to JSON: yaml: line 3: could not find expected ':'",
-        ),
-        (
-            "a: - b",
-            "!error converting YAML to JSON: yaml: block sequence entries are not allowed in this context",
-        ),
-        (
-            "a: b - c: d",
-            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
-        ),
-        ("a: &x\n", "{\"a\":null}"),
-        (
-            "a: &\n",
-            "!error converting YAML to JSON: yaml: did not find expected alphabetic or numeric character",
-        ),
-        (
-            "a: *",
-            "!error converting YAML to JSON: yaml: did not find expected alphabetic or numeric character",
-        ),
-        (
-            "a: !<x",
-            "!error converting YAML to JSON: yaml: did not find the expected '>'",
-        ),
-        ("a: 1\n---\nb: [", "{\"a\":1}"),
-        ("---\na: 1\n...\n---\nb: {", "{\"a\":1}"),
-        ("a: 1\n...\nb", "{\"a\":1}"),
-        ("a: 1\n--- b\n]", "{\"a\":1}"),
-        (
-            "%YAML 1.1\n%YAML 1.1\n---\na",
-            "!error converting YAML to JSON: yaml: line 1: found duplicate %YAML directive",
-        ),
-        (
-            "%YAML 2.0\n---\na",
-            "!error converting YAML to JSON: yaml: found incompatible YAML document",
-        ),
-        (
-            "%TAG ! x\n%TAG ! y\n---\na",
-            "!error converting YAML to JSON: yaml: line 1: found duplicate %TAG directive",
-        ),
-        (
-            "a: b\n  c: d",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        (
-            "a:\n  b: c\n    d: e",
-            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
-        ),
-        (
-            "a: 'x'y",
-            "!error converting YAML to JSON: yaml: did not find expected key",
-        ),
-        (
-            "a: \"x\"y",
-            "!error converting YAML to JSON: yaml: did not find expected key",
-        ),
-        (
-            "a: [b]c",
-            "!error converting YAML to JSON: yaml: did not find expected key",
-        ),
-        (
-            "a: {b: c}d",
-            "!error converting YAML to JSON: yaml: did not find expected key",
-        ),
-        (
-            "- [a, b]]",
-            "!error converting YAML to JSON: yaml: did not find expected '-' indicator",
-        ),
-        (
-            "key: value\nother: [1, 2, 3\nlast: x",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
-        ),
-        (
-            "a:\n  b: [1,\n  2,\n  3\n",
-            "!error converting YAML to JSON: yaml: line 4: did not find expected ',' or ']'",
-        ),
-        (
-            "? a\n? b\n: c\n- d",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
-        ),
-        ("a: b\n---\n- c", "{\"a\":\"b\"}"),
-        (
-            "a: 1\nb: 2\nc: 3\nd: 4\ne: [",
-            "!error converting YAML to JSON: yaml: line 5: did not find expected node content",
-        ),
-        (
-            "a: 1\nb: 2\nc: 3\nd: 4\ne: b: c",
-            "!error converting YAML to JSON: yaml: line 5: mapping values are not allowed in this context",
-        ),
-        (
-            "a: 1\nb: 2\nc: 3\nd: 4\n\te: 5",
-            "!error converting YAML to JSON: yaml: line 5: found a tab character that violates indentation",
-        ),
-        (
-            "\"a\nb\": 1",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        (
-            "[a\nb]: 1",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        ("a: x\n  - y", "{\"a\":\"x - y\"}"),
-        ("a:\n- b\n -c", "{\"a\":[\"b -c\"]}"),
-        (
-            "a: 'it''s'\nb: 'no",
-            "!error converting YAML to JSON: yaml: line 2: found unexpected end of stream",
-        ),
-        (
-            "a: |\n  x\n y: 1",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
-        ),
-        (
-            "a: >\n  x\n y",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
-        ),
-        (
-            "a: [1, 2]: 3",
-            "!error converting YAML to JSON: yaml: mapping values are not allowed in this context",
-        ),
-        (
-            "{a: 1}: 2",
-            "!error converting YAML to JSON: yaml: invalid map key: map[interface {}]interface {}{\"a\":1}",
-        ),
-        (
-            "a: ,",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        (
-            "a: ?",
-            "!error converting YAML to JSON: yaml: mapping keys are not allowed in this context",
-        ),
-        (
-            ", a",
-            "!error converting YAML to JSON: yaml: did not find expected node content",
-        ),
-        ("a: !!map x", "{\"a\":\"x\"}"),
-        ("a: !!seq x", "{\"a\":\"x\"}"),
-        (
-            "a: !!float x",
-            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!float",
-        ),
-        (
-            "a: !!bool x",
-            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!bool",
-        ),
-        (
-            "a: !!null x",
-            "!error converting YAML to JSON: yaml: cannot decode !!str `x` as a !!null",
-        ),
-        (
-            "a: !!binary x",
-            "!error converting YAML to JSON: yaml: !!binary value contains invalid base64 data",
-        ),
-        ("a: 1\na: 2", "{\"a\":2}"),
-        (
-            "&a [*a]",
-            "!error converting YAML to JSON: yaml: anchor 'a' value contains itself",
-        ),
-        (
-            "a: &a {b: *a}",
-            "!error converting YAML to JSON: yaml: anchor 'a' value contains itself",
-        ),
-        (
-            "<<: 1",
-            "!error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value",
-        ),
-        ("a: 0x", "{\"a\":\"0x\"}"),
-        (
-            "a: .inf",
-            "!error converting YAML to JSON: json: unsupported value: +Inf",
-        ),
-        (
-            "a: [.nan]",
-            "!error converting YAML to JSON: json: unsupported value: NaN",
-        ),
-        (
-            "a: b\r\nc: [",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
-        ),
-        (
-            "- a\n- b: [",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected node content",
-        ),
-        (
-            "- a\n- b\n- c: x: y",
-            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
-        ),
-        (
-            "1: a\n2: b\n3: [",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected node content",
-        ),
-        (
-            "x: y\n\n\n\nz: [",
-            "!error converting YAML to JSON: yaml: line 5: did not find expected node content",
-        ),
-        (
-            "a: [\n  1,\n  2\n",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected ',' or ']'",
-        ),
-        (
-            "a: {\n  b: 1\n",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or '}'",
-        ),
-        ("a: b\n  c", "{\"a\":\"b c\"}"),
-        (
-            "a: \"x\n\n\n",
-            "!error converting YAML to JSON: yaml: line 4: found unexpected end of stream",
-        ),
-        (
-            "a: 'x\n\n\n",
-            "!error converting YAML to JSON: yaml: line 4: found unexpected end of stream",
-        ),
-        (
-            "~: 1",
-            "!error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value: 1",
-        ),
-        ("1.5: a", "{\"1.5\":\"a\"}"),
-        ("true: x", "{\"true\":\"x\"}"),
-        ("1: a", "{\"1\":\"a\"}"),
-        ("0x10: a", "{\"16\":\"a\"}"),
-        ("1e3: a", "{\"1000\":\"a\"}"),
-        ("18446744073709551616: a", "{\"1.8446744e+19\":\"a\"}"),
-        (
-            "9223372036854775808: a",
-            "!error converting YAML to JSON: unsupported map key of type: uint64, key: 0x8000000000000000, value: \"a\"",
-        ),
-        ("a: !foo x", "{\"a\":\"x\"}"),
-        ("a: !!str 1", "{\"a\":\"1\"}"),
-        ("a: !!binary aGVsbG8=", "{\"a\":\"hello\"}"),
-        ("a: !!timestamp 2021-01-01", "{\"a\":\"2021-01-01\"}"),
-        ("a: !!int '1'", "{\"a\":1}"),
-        ("a: !!float 1", "{\"a\":1}"),
-        (
-            "a: !!int 1.5",
-            "!error converting YAML to JSON: yaml: cannot decode !!float `1.5` as a !!int",
-        ),
-        (
-            "a: \u{0001}",
-            "!error converting YAML to JSON: yaml: control characters are not allowed",
-        ),
-        ("a: 1\n... x", "{\"a\":1}"),
-        (
-            "- &a {x: 1}\n- <<: *a\n  y: 2",
-            "[{\"x\":1},{\"true\":2,\"x\":1}]",
-        ),
-        (
-            "<<: [1]",
-            "!error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value",
-        ),
-        (
-            "a: [1, {b: 2}]\n? [1, 1.5, true, null, {c: d}]\n: x",
-            "!error converting YAML to JSON: yaml: invalid map key: []interface {}{1, 1.5, true, interface {}(nil), map[interface {}]interface {}{\"c\":\"d\"}}",
-        ),
-        (
-            "? {a: [1]}\n: x",
-            "!error converting YAML to JSON: yaml: invalid map key: map[interface {}]interface {}{\"a\":[]interface {}{1}}",
-        ),
-        ("a: 0o17", "{\"a\":15}"),
-        ("a: 017", "{\"a\":15}"),
-        ("a: 1_000", "{\"a\":1000}"),
-        ("a: +1", "{\"a\":1}"),
-        ("a: .5", "{\"a\":0.5}"),
-        ("a: 1.", "{\"a\":1}"),
-        ("a: 0b101", "{\"a\":5}"),
-        ("a: 1e400", "{\"a\":\"1e400\"}"),
-        (
-            "a: -.INF",
-            "!error converting YAML to JSON: json: unsupported value: -Inf",
-        ),
-        ("a: y", "{\"a\":true}"),
-        (
-            "a: 2021-01-01T10:00:00Z",
-            "{\"a\":\"2021-01-01T10:00:00Z\"}",
-        ),
-        ("!!map {a: 1}", "{\"a\":1}"),
-        ("a: !!seq [1]", "{\"a\":[1]}"),
-        ("a: !!map [1]", "{\"a\":[1]}"),
-        ("a: !!str [1]", "{\"a\":[1]}"),
-        ("a: !!int [1]", "{\"a\":[1]}"),
-        (
-            "a: \"\\x\"",
-            "!error converting YAML to JSON: yaml: did not find expected hexdecimal number",
-        ),
-        ("a: 'x\"\nb: 1'", "{\"a\":\"x\\\" b: 1\"}"),
-        (
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    app: y\ndata:\n  a: [1, 2\n",
-            "!error converting YAML to JSON: yaml: line 8: did not find expected ',' or ']'",
-        ),
-        (
-            "image:\n  repository: nginx\n  tag: 1.2\n resources: {}\n",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
-        ),
-        (
-            "items:\n  - name: a\n    value: 1\n  - name: b\n   value: 2\n",
-            "!error converting YAML to JSON: yaml: line 4: did not find expected '-' indicator",
-        ),
-        (
-            "a:\n  b:\n    c: d\n  e: f\n g: h\n",
-            "!error converting YAML to JSON: yaml: line 4: did not find expected key",
-        ),
-        (
-            "list:\n- a\n- b\n  c: d\n",
-            "!error converting YAML to JSON: yaml: line 4: mapping values are not allowed in this context",
-        ),
-        (
-            "a: |\n  line1\n  line2\nb: 'unterminated\nc: d\n",
-            "!error converting YAML to JSON: yaml: line 6: found unexpected end of stream",
-        ),
-        (
-            "a: \"esc \\z\"\n",
-            "!error converting YAML to JSON: yaml: found unknown escape character",
-        ),
-        (
-            "a: b\n\nc: d: e\n",
-            "!error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
-        ),
-        (
-            "k: v # comment\nk2: [a, b] # c\nk3: {x: 1, y: [2, 3}\n",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
-        ),
-        (
-            "a:\n  - b\n  -c: d\n",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected '-' indicator",
-        ),
-        (
-            "- a: 1\n  b: 2\n- c: 3\n d: 4\n",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected '-' indicator",
-        ),
-        ("a: 'multi\n  line'\nb: 1", "{\"a\":\"multi line\",\"b\":1}"),
-        ("a: [1,\n2]\nb: 2", "{\"a\":[1,2],\"b\":2}"),
-        (
-            "a: [1,\n2",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'",
-        ),
-        ("a:\n- [1,\n2]", "{\"a\":[[1,2]]}"),
-        ("a: {x: 1,\ny: 2}", "{\"a\":{\"true\":2,\"x\":1}}"),
-        ("a: 1\n... x", "{\"a\":1}"),
-        (
-            "a: &anc\n  b: 1\nc: *anc\nd: *nope",
-            "!error converting YAML to JSON: yaml: unknown anchor 'nope' referenced",
-        ),
-        ("a: b\n---\nc: d: e", "{\"a\":\"b\"}"),
-        ("a: \"x\ny\"", "{\"a\":\"x y\"}"),
-        (
-            "x: 1\n  y: 2",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        (
-            "a:\n\n\n  b: [",
-            "!error converting YAML to JSON: yaml: line 4: did not find expected node content",
-        ),
-        (
-            "- - - [",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected node content",
-        ),
-        (
-            "a: b\n#c\n- d",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected key",
-        ),
-        (
-            "a: 1\n b: 2",
-            "!error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
-        ),
-        (
-            "a: 1\n\tb: 2",
-            "!error converting YAML to JSON: yaml: line 2: found a tab character that violates indentation",
-        ),
-        (
-            "a:\n  b: 1\n\tc: 2",
-            "!error converting YAML to JSON: yaml: line 3: found a tab character that violates indentation",
-        ),
-        (
-            "a: 'x' # c\nb: 'y'z",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
-        ),
-        (
-            "a: {b: c, d}\nx: [1, 2, 3]]",
-            "!error converting YAML to JSON: yaml: line 1: did not find expected key",
-        ),
-        ("a: b]", "{\"a\":\"b]\"}"),
-        ("a: b}", "{\"a\":\"b}\"}"),
-        (
-            "a: [b, c]]",
-            "!error converting YAML to JSON: yaml: did not find expected key",
-        ),
-        (
-            "text: \"a\\tb\"\nbad: \"\\u12\"",
-            "!error converting YAML to JSON: yaml: line 2: did not find expected hexdecimal number",
-        ),
-        (
-            "a: >-\n  x\n  y\n b: 1",
-            "!error converting YAML to JSON: yaml: line 3: did not find expected key",
-        ),
+    /// Rows `[yaml, fromYaml result, fromYamlArray result]` produced by Helm v4.1.4
+    /// (tests/conformance/yaml_oracle.py): hand-written error cases and mutated documents.
+    const ORACLE: &str = include_str!("../tests/conformance/yaml_oracle.json");
+
+    /// Oracle inputs where libyaml tokenizes differently from saphyr-parser in ways not
+    /// translated yet; the test fails when one of them starts matching.
+    /// Mostly YAML 1.2 rules in saphyr-parser's scanner (a comment ending a multi-line plain
+    /// scalar, `-`, `?` and `!` in flow context, tag characters, anchors on empty keys).
+    const KNOWN_MISMATCHES: &[&str] = &[
+        "# comment\nkey value # trailing\nother: \"quoted: value\"\nnum: \t0x1F\nbool: yes\n",
+        "a: |\n  line1\n  line2\n*b: >\n    folded\n  text\nc: plain\n",
+        "apiVersion: v1\nkind: ConfigMap\nm?etadata:\n  name: x\n  'labels:\n    app: y\ndata:\n  a: \"1\"\n  b: 'two'\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  &name: x\n  labels:\n    app: y\ndata:\n  a: \"1\"\n  b: 'two'\n",
+        "spec:\n  template:\n    spec:\n       containers:\n    \"    - name: c\n          args: [\"--a\", \"--b=1\"]\n          ports:\n            - containerPort: 80\n",
+        "spec:\n  template:\n    spec:\n      containers:\n        - name: c\n          args: [--?a\", \"--b=1\"]\n          ports:\n            - containerPort: 80\n",
+        "# comment\nkey: value # trailing\n other: \"quoted: value\"\nnum: 0x1F\nbool: yes\n",
+        "image:\n  repository: nginx\n  tag: \"1.2\"\n[resources:\n  imits:\n    cpu: 100m\n  requests: {}\n",
+        "image:\n  repository: nginx\n  tag: \"1.2\"\nresources:\n  limits:\n    cpu: 100m\n  requests: {}\n|",
+        "items:\n  - name: a\n  - name: a\n    value: 1\n  - name: b\n    value: ![1, 2, 3]\n",
+        "list:\n- a\n- b\n- {x: 1, !y: [2, 3]}\n?",
+        "list:\n{- a\n- b\n- {x: 1, y: [2, 3]}\n",
+        "spec:\n  template:\n    spec:\n{      containers:\n        - name: c\n         args: [\"--a\", \"--b=1\"]\n          ports:\n            - containerPort: 80\n",
     ];
 
     /// What Helm's `fromYaml` would see: the JSON (numbers as float64), or the error text.
@@ -1856,27 +1385,54 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// Numbers as Go's float64 would print them back, so 1 and 1.0 compare equal.
+    fn normalize(v: &serde_json::Value) -> serde_json::Value {
+        crate::Value::from_json(v).to_json()
+    }
+
     #[test]
-    fn matches_helm_on_oracle_inputs() {
+    fn from_yaml_matches_helm_on_the_oracle_corpus() {
+        let rows: Vec<(String, serde_json::Value, serde_json::Value)> =
+            serde_json::from_str(ORACLE).expect("parse yaml_oracle.json");
+        assert!(rows.len() > 900, "oracle corpus has {} rows", rows.len());
+        let mut set = crate::TemplateSet::new();
+        set.add_functions(crate::helm_functions());
+        set.parse(
+            "t",
+            "{{ fromYaml .y | toJson }}\n{{ fromYamlArray .y | toJson }}",
+        )
+        .unwrap();
         let mut bad = Vec::new();
-        for (text, want) in ORACLE {
-            let got = ours(text);
-            let ok = match want.strip_prefix('!') {
-                Some(msg) => got.as_ref().err().map(String::as_str) == Some(msg),
-                None => {
-                    let want: serde_json::Value = serde_json::from_str(want).unwrap();
-                    got.as_ref().ok() == Some(&crate::Value::from_json(&want).to_json())
-                }
-            };
-            if !ok {
-                bad.push(format!("{text:?}: want {want}, got {got:?}"));
+        let mut known_fixed = Vec::new();
+        for (text, want_map, want_list) in &rows {
+            let data = crate::Value::from_json(&serde_json::json!({ "y": text }));
+            let out = set
+                .execute("t", &data, &crate::RenderContext::new())
+                .unwrap();
+            let (map, list) = out.split_once('\n').unwrap();
+            let got_map: serde_json::Value = serde_json::from_str(map).unwrap();
+            let got_list: serde_json::Value = serde_json::from_str(list).unwrap();
+            let ok = normalize(&got_map) == normalize(want_map)
+                && normalize(&got_list) == normalize(want_list);
+            let known = KNOWN_MISMATCHES.contains(&text.as_str());
+            if !ok && !known {
+                bad.push(format!("{text:?}\n  want {want_map}\n  got  {got_map}"));
+            }
+            if ok && known {
+                known_fixed.push(format!("{text:?}"));
             }
         }
         assert!(
             bad.is_empty(),
-            "{} mismatches:\n{}",
+            "{} of {} differ from Helm:\n{}",
             bad.len(),
+            rows.len(),
             bad.join("\n")
+        );
+        assert!(
+            known_fixed.is_empty(),
+            "now matching, remove from KNOWN_MISMATCHES: {}",
+            known_fixed.join(", ")
         );
     }
 
