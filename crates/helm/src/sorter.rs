@@ -626,10 +626,8 @@ fn head_streaming(doc: &str) -> Option<Result<Head, yamlconv::YamlError>> {
         let ev = match ev {
             Ok((ev, _)) => ev,
             Err(e) => {
-                return Some(Err(yamlconv::YamlError::Syntax(format!(
-                    "line {}: {}",
-                    e.marker().line(),
-                    e.info()
+                return Some(Err(yamlconv::YamlError::Syntax(yamlconv::syntax_message(
+                    doc, &e,
                 ))));
             }
         };

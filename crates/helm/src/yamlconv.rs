@@ -176,8 +176,7 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut root: Option<Node> = None;
     while let Some(ev) = parser.next_event() {
-        let (ev, _span) =
-            ev.map_err(|e| YamlError::Syntax(format!("line {}: {}", e.marker().line(), e.info())))?;
+        let (ev, _span) = ev.map_err(|e| YamlError::Syntax(syntax_message(text, &e)))?;
         let done: Option<(Node, usize)> = match ev {
             Event::StreamStart | Event::Nothing | Event::DocumentStart(_) => None,
             Event::StreamEnd => break,
@@ -246,6 +245,28 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
         docs.push(r);
     }
     Ok(docs)
+}
+
+/// go-yaml v2's message (`line N: problem`) for saphyr-parser's error `e` on `text`: Helm reads
+/// each `---`-separated document on its own, so the document holding the error is re-read by
+/// [`gotemplate::yaml_error::syntax_error`], which numbers lines as go-yaml does.
+pub fn syntax_message(text: &str, e: &saphyr_parser::ScanError) -> String {
+    let error_line = e.marker().line();
+    let (mut start, mut end, mut offset) = (0, text.len(), 0);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        let separator = l.starts_with("---") && l[3..].trim().is_empty();
+        if separator {
+            if i + 1 < error_line {
+                start = offset + l.len();
+            } else {
+                end = offset;
+                break;
+            }
+        }
+        offset += l.len();
+    }
+    gotemplate::yaml_error::syntax_error(&text[start..end.max(start)])
+        .unwrap_or_else(|| format!("line {}: {}", error_line, e.info()))
 }
 
 fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<(), YamlError> {
