@@ -56,10 +56,20 @@ fn append_quoted_rune(out: &mut String, c: char, quote: char, ascii_only: bool) 
 fn quote_go_string(s: &str, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match gostr::escaped_byte(c) {
-            Some(b) => out.push_str(&format!("\\x{b:02x}")),
-            None => append_quoted_rune(&mut out, c, '"', ascii_only),
+    if !gostr::has_raw_bytes(s) {
+        for c in s.chars() {
+            append_quoted_rune(&mut out, c, '"', ascii_only);
+        }
+    } else {
+        // Decode the bytes as Go does, so raw bytes that together form a valid char (two
+        // halves of a cut string joined again) print as that char.
+        for chunk in gostr::go_bytes(s).utf8_chunks() {
+            for c in chunk.valid().chars() {
+                append_quoted_rune(&mut out, c, '"', ascii_only);
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
         }
     }
     out.push('"');
@@ -85,13 +95,15 @@ pub fn quote_rune(c: char, ascii: bool) -> String {
 }
 
 fn can_backquote(s: &str) -> bool {
+    let ok = |t: &str| {
+        t.chars()
+            .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c.is_control())))
+    };
+    if !gostr::has_raw_bytes(s) {
+        return ok(s);
+    }
     // Go refuses invalid UTF-8 (raw bytes) too.
-    s.chars().all(|c| {
-        c != '`'
-            && c != '\u{FEFF}'
-            && (c == '\t' || !(c.is_control()))
-            && gostr::escaped_byte(c).is_none()
-    })
+    std::str::from_utf8(&gostr::go_bytes(s)).is_ok_and(ok)
 }
 
 /// `U+0041 'A'`, Go's `%#U`, used in lexer errors.
@@ -1349,6 +1361,26 @@ mod tests {
             "x%!(EXTRA int=1, string=a)"
         );
         assert_eq!(sprintf("%[2]d", std::slice::from_ref(&i)), "%!d(BADINDEX)");
+    }
+
+    #[test]
+    fn quoting_raw_bytes() {
+        let cut = gostr::from_go_bytes(vec![0xE6, 0x97]);
+        assert_eq!(quote(&cut), r#""\xe6\x97""#);
+        assert_eq!(quote_ascii(&format!("é{cut}")), r#""\u00e9\xe6\x97""#);
+        // The two halves of a cut char print as the char once joined.
+        let joined = format!("{cut}{}", gostr::from_go_bytes(vec![0xA5]));
+        assert_eq!(quote(&joined), r#""日""#);
+        assert!(!can_backquote(&cut));
+        assert!(can_backquote(&joined));
+        assert_eq!(unquote(r#""\xe6\x97""#).as_deref(), Some(cut.as_str()));
+        assert_eq!(
+            sprintf(
+                "%x|%5.1s|",
+                &[Value::str(cut.as_str()), Value::str(cut.as_str())]
+            ),
+            "e697|    \u{10FFE6}|"
+        );
     }
 
     #[test]

@@ -281,6 +281,59 @@ pub fn replace_all(s: &str, old: &str, new: &str) -> String {
     from_go_bytes(out)
 }
 
+/// The first error go-yaml's reader (`yaml_parser_update_buffer`) reports on the bytes of a
+/// document, before any YAML syntax is looked at: its UTF-8 sequence checks in its order,
+/// then its allowed-character check. Helm hits these on rendered manifests and `fromYaml`
+/// on Go strings holding raw bytes.
+pub fn yaml_reader_error(input: &[u8]) -> Option<&'static str> {
+    let mut i = 0;
+    while i < input.len() {
+        let lead = input[i];
+        let width = match lead {
+            0x00..=0x7F => 1,
+            _ if lead & 0xE0 == 0xC0 => 2,
+            _ if lead & 0xF0 == 0xE0 => 3,
+            _ if lead & 0xF8 == 0xF0 => 4,
+            _ => return Some("invalid leading UTF-8 octet"),
+        };
+        if i + width > input.len() {
+            return Some("incomplete UTF-8 octet sequence");
+        }
+        let mut value = u32::from(match width {
+            1 => lead & 0x7F,
+            2 => lead & 0x1F,
+            3 => lead & 0x0F,
+            _ => lead & 0x07,
+        });
+        for &b in &input[i + 1..i + width] {
+            if b & 0xC0 != 0x80 {
+                return Some("invalid trailing UTF-8 octet");
+            }
+            value = (value << 6) | u32::from(b & 0x3F);
+        }
+        let shortest = match width {
+            1 => true,
+            2 => value >= 0x80,
+            3 => value >= 0x800,
+            _ => value >= 0x10000,
+        };
+        if !shortest {
+            return Some("invalid length of a UTF-8 sequence");
+        }
+        if (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF {
+            return Some("invalid Unicode character");
+        }
+        let allowed = matches!(value,
+            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD
+            | 0x10000..=0x10FFFF);
+        if !allowed {
+            return Some("control characters are not allowed");
+        }
+        i += width;
+    }
+    None
+}
+
 /// The bytes to write for rendered template output (what Go's `io.Writer` would receive):
 /// the string's own bytes when it holds no escape chars (no copy), the raw bytes otherwise.
 pub fn to_output_bytes(s: String) -> Vec<u8> {
@@ -378,6 +431,35 @@ mod tests {
             ["a", &from_go_bytes(vec![b'b', 0xFF, b'c'])]
         );
         assert_eq!(split_n(&s, &sep, -1), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn yaml_reader_errors() {
+        assert_eq!(yaml_reader_error("a: 日本語\n".as_bytes()), None);
+        assert_eq!(
+            yaml_reader_error(b"a: \xe6\x97"),
+            Some("incomplete UTF-8 octet sequence")
+        );
+        assert_eq!(
+            yaml_reader_error(b"a: \"\xe6\x97\""),
+            Some("invalid trailing UTF-8 octet")
+        );
+        assert_eq!(
+            yaml_reader_error(b"a: \xff"),
+            Some("invalid leading UTF-8 octet")
+        );
+        assert_eq!(
+            yaml_reader_error(b"a: \xc0\x80"),
+            Some("invalid length of a UTF-8 sequence")
+        );
+        assert_eq!(
+            yaml_reader_error(b"a: \xed\xa0\x80"),
+            Some("invalid Unicode character")
+        );
+        assert_eq!(
+            yaml_reader_error(b"a: \x01 \xff"),
+            Some("control characters are not allowed")
+        );
     }
 
     #[test]

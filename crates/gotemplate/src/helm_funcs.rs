@@ -47,6 +47,12 @@ pub fn to_yaml(v: &Value) -> String {
 /// Parses YAML into a [`Value`] the way sigs.k8s.io/yaml does (first document, go-yaml v2
 /// resolution, YAML → JSON → Go values; numbers become float64), with Helm's error texts.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    // Raw bytes (see gostr) first meet go-yaml's UTF-8 checks.
+    if crate::gostr::has_raw_bytes(text)
+        && let Some(e) = crate::gostr::yaml_reader_error(&crate::gostr::go_bytes(text))
+    {
+        return Err(format!("error converting YAML to JSON: yaml: {e}"));
+    }
     crate::yaml_error::yaml_to_json(text)
         .map(|j| Value::from_json(&j))
         .map_err(|e| e.to_string())

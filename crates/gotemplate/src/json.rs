@@ -363,6 +363,8 @@ impl Parser<'_> {
 /// Decodes JSON like Go's `json.Unmarshal` into `interface{}` (numbers become float64),
 /// with Go's syntax error messages.
 pub fn decode(text: &str) -> Result<Value, String> {
+    // Go's decoder replaces each invalid UTF-8 byte inside a string with U+FFFD.
+    let text = &*crate::gostr::to_lossy(text);
     let mut p = Parser {
         s: text.as_bytes(),
         text,

@@ -640,6 +640,32 @@ impl Emitter {
             }
         };
         match v {
+            // go-yaml v3 cannot write invalid UTF-8 as text: it tags the string !!binary and
+            // writes its bytes in base64, 70 columns a line (a literal block when longer).
+            Value::String(s)
+                if self.flavor == Flavor::V3Pretty && crate::gostr::has_raw_bytes(s) =>
+            {
+                lead(self);
+                let own = match ctx {
+                    Ctx::Root => 2,
+                    _ => indent + 2,
+                };
+                let b64 = crate::encoding::b64_encode(&crate::gostr::go_bytes(s));
+                if b64.len() < 70 {
+                    self.put("!!binary ");
+                    self.put(&b64);
+                } else {
+                    self.put("!!binary |");
+                    let mut rest = b64.as_str();
+                    while !rest.is_empty() {
+                        let (line, tail) = rest.split_at(rest.len().min(70));
+                        self.newline_indent(own);
+                        self.put(line);
+                        rest = tail;
+                    }
+                }
+                self.end_line();
+            }
             Value::String(s) => {
                 lead(self);
                 let own = match ctx {

@@ -247,7 +247,9 @@ fn check_utf8(files: &std::collections::BTreeMap<String, String>) -> Result<(), 
             continue;
         }
         for doc in sorter::split_manifests(content) {
-            if let Some(msg) = go_yaml_reader_error(&gotemplate::gostr::go_bytes(&doc)) {
+            if let Some(msg) =
+                gotemplate::gostr::yaml_reader_error(&gotemplate::gostr::go_bytes(&doc))
+            {
                 return Err(SortError {
                     path: path.clone(),
                     source: crate::yamlconv::YamlError::Syntax(msg.to_string()),
@@ -256,57 +258,6 @@ fn check_utf8(files: &std::collections::BTreeMap<String, String>) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// The first error go-yaml's reader (`yaml_parser_update_buffer`) reports on `input`: the
-/// UTF-8 sequence checks, in its order, then its allowed-character check.
-fn go_yaml_reader_error(input: &[u8]) -> Option<&'static str> {
-    let mut i = 0;
-    while i < input.len() {
-        let lead = input[i];
-        let width = match lead {
-            0x00..=0x7F => 1,
-            _ if lead & 0xE0 == 0xC0 => 2,
-            _ if lead & 0xF0 == 0xE0 => 3,
-            _ if lead & 0xF8 == 0xF0 => 4,
-            _ => return Some("invalid leading UTF-8 octet"),
-        };
-        if i + width > input.len() {
-            return Some("incomplete UTF-8 octet sequence");
-        }
-        let mut value = u32::from(match width {
-            1 => lead & 0x7F,
-            2 => lead & 0x1F,
-            3 => lead & 0x0F,
-            _ => lead & 0x07,
-        });
-        for &b in &input[i + 1..i + width] {
-            if b & 0xC0 != 0x80 {
-                return Some("invalid trailing UTF-8 octet");
-            }
-            value = (value << 6) | u32::from(b & 0x3F);
-        }
-        let shortest = match width {
-            1 => true,
-            2 => value >= 0x80,
-            3 => value >= 0x800,
-            _ => value >= 0x10000,
-        };
-        if !shortest {
-            return Some("invalid length of a UTF-8 sequence");
-        }
-        if (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF {
-            return Some("invalid Unicode character");
-        }
-        let allowed = matches!(value,
-            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD
-            | 0x10000..=0x10FFFF);
-        if !allowed {
-            return Some("control characters are not allowed");
-        }
-        i += width;
-    }
-    None
 }
 
 /// The part after the chart name in the first `# Source: <chart>/<path>` of a document.
@@ -326,35 +277,6 @@ fn source_name(doc: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_yaml_reader_errors() {
-        assert_eq!(go_yaml_reader_error("a: 日本語\n".as_bytes()), None);
-        assert_eq!(
-            go_yaml_reader_error(b"a: \xe6\x97"),
-            Some("incomplete UTF-8 octet sequence")
-        );
-        assert_eq!(
-            go_yaml_reader_error(b"a: \"\xe6\x97\""),
-            Some("invalid trailing UTF-8 octet")
-        );
-        assert_eq!(
-            go_yaml_reader_error(b"a: \xff"),
-            Some("invalid leading UTF-8 octet")
-        );
-        assert_eq!(
-            go_yaml_reader_error(b"a: \xc0\x80"),
-            Some("invalid length of a UTF-8 sequence")
-        );
-        assert_eq!(
-            go_yaml_reader_error(b"a: \xed\xa0\x80"),
-            Some("invalid Unicode character")
-        );
-        assert_eq!(
-            go_yaml_reader_error(b"a: \x01 \xff"),
-            Some("control characters are not allowed")
-        );
-    }
 
     #[test]
     fn release_names() {

@@ -53,7 +53,8 @@ fn words(s: &str) -> Vec<String> {
     let mut cur = String::new();
     for i in 0..chars.len() {
         let c = chars[i];
-        if !c.is_alphanumeric() {
+        // A raw byte stays inside its word, as xstrings keeps it.
+        if !c.is_alphanumeric() && gostr::escaped_byte(c).is_none() {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
@@ -266,13 +267,21 @@ pub(super) fn register(f: &mut Functions) {
                 .collect::<String>(),
         )
     });
+    // goutils' Initials and DeleteWhiteSpace walk the bytes and treat each one as a rune
+    // (Latin-1), so "é" is seen as "Ã©"; NEL (0x85) and NBSP (0xA0) bytes count as spaces.
     f.add("initials", &[P::String], |_, a| {
-        ok_s(
-            arg_s(a, 0)
-                .split_whitespace()
-                .filter_map(|w| w.chars().next())
-                .collect::<String>(),
-        )
+        let mut out = String::new();
+        let mut gap = true;
+        for &b in gostr::go_bytes(arg_s(a, 0)).iter() {
+            let c = char::from(b);
+            if c.is_whitespace() {
+                gap = true;
+            } else if gap {
+                out.push(c);
+                gap = false;
+            }
+        }
+        ok_s(out)
     });
     // substr and trunc slice bytes, as Go's s[i:j] does (possibly cutting a multi-byte char).
     f.add("substr", &[P::Int, P::Int, P::String], |_, a| {
@@ -399,8 +408,9 @@ pub(super) fn register(f: &mut Functions) {
     });
     f.add("nospace", &[P::String], |_, a| {
         ok_s(
-            arg_s(a, 0)
-                .chars()
+            gostr::go_bytes(arg_s(a, 0))
+                .iter()
+                .map(|&b| char::from(b))
                 .filter(|c| !c.is_whitespace())
                 .collect::<String>(),
         )
@@ -412,18 +422,18 @@ pub(super) fn register(f: &mut Functions) {
         ok_s(words(arg_s(a, 0)).join("-"))
     });
     f.add("camelcase", &[P::String], |_, a| {
-        ok_s(
-            words(arg_s(a, 0))
-                .iter()
-                .map(|w| {
-                    let mut c = w.chars();
-                    match c.next() {
-                        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-                        None => String::new(),
-                    }
-                })
-                .collect::<String>(),
-        )
+        let s = words(arg_s(a, 0))
+            .iter()
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<String>();
+        // xstrings writes runes back: a raw byte becomes U+FFFD.
+        ok_s(gostr::to_lossy(&s))
     });
     f.add("wrap", &[P::Int, P::String], |_, a| {
         ok_s(wrap_custom(arg_s(a, 1), arg_i(a, 0), "\n", false))
@@ -451,7 +461,8 @@ pub(super) fn register(f: &mut Functions) {
             Value::List(..) | Value::Bytes(_) => strslice(&a[0]),
             other => vec![strval(other)],
         };
-        v.sort();
+        // Go's sort.Strings compares bytes (a raw byte sorts by its value, not its escape).
+        v.sort_by(|x, y| gostr::go_bytes(x).cmp(&gostr::go_bytes(y)));
         Ok(Value::string_list(v))
     });
     f.add("toString", &[P::Any], |_, a| ok_s(strval(&a[0])));
