@@ -27,6 +27,10 @@
 //! results built from `&str`) is taken as already encoded, so a genuine char in
 //! `U+10FF80..=U+10FFFF` there is read as the single raw byte it would encode. These are
 //! unassigned private-use code points; no real chart uses them.
+//!
+//! Joining strings does not re-decode: the two halves of a cut char, concatenated again, stay
+//! escape chars. Their bytes (output, `len`, hashes, substring search) and `%q` are exact;
+//! only rune-wise operations (`%.Ns`, padding width, `upper`) still see separate raw bytes.
 
 use std::borrow::Cow;
 

@@ -173,6 +173,10 @@ impl TemplateSet {
     }
 
     /// Executes the template `name` with `data` as dot.
+    ///
+    /// The output is a Go string: raw bytes the template produced (`trunc` through a
+    /// multi-byte char, `b64dec`) are held as escape chars; write it out with
+    /// [`crate::gostr::to_output_bytes`] to get Go's bytes.
     pub fn execute(&self, name: &str, data: &Value, ctx: &RenderContext) -> Result<String, Error> {
         crate::exec::execute_root(self, ctx, name, data)
     }

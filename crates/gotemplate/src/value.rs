@@ -29,7 +29,8 @@ pub enum Value {
     Int64(i64),
     /// Go `float64`.
     Float(f64),
-    /// Go `string`.
+    /// Go `string`: UTF-8 text, where the bytes of invalid UTF-8 are held as escape chars
+    /// (see [`crate::gostr`]; use `gostr::go_bytes`/`go_len` for Go's byte view).
     String(Arc<str>),
     /// Go `[]interface{}`; `elem` names the Go element type for `%T`/`typeOf` (e.g. `string` for `[]string`).
     List(Arc<Vec<Value>>, ListKind),
