@@ -136,6 +136,7 @@ fn indent_line(text: &str, line1: usize) -> String {
 }
 
 fn parse_once(text: &str) -> Result<Parsed, Attempt> {
+    let src = Src::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Raw> = HashMap::new();
@@ -162,14 +163,14 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                 let line1 = e.marker().line();
                 if e.info() == "comments must be separated from other tokens by whitespace" {
                     // libyaml starts a comment at any `#` between tokens.
-                    let at = byte_at(text, e.marker().index());
+                    let at = src.byte(e.marker().index());
                     if text[at..].starts_with('#') {
                         return Err(Attempt::Repair(format!("{} {}", &text[..at], &text[at..])));
                     }
                 }
                 match e.info() {
                     "invalid indentation in quoted scalar"
-                        if quote_closed(text, byte_at(text, e.marker().index())) =>
+                        if quote_closed(text, src.byte(e.marker().index())) =>
                     {
                         let line1 = first_unindented_line(text, line1);
                         return Err(Attempt::Repair(indent_line(text, line1)));
@@ -196,15 +197,21 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
             }
             Event::StreamEnd | Event::DocumentEnd => break,
             Event::Alias(id) => {
-                check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
-                Some((Raw::Alias(id, alias_name(text, span)), 0))
+                check_anchor(text, src.byte(span.start.index()), span.start.line())
+                    .map_err(Attempt::Fail)?;
+                Some((
+                    Raw::Alias(id, alias_name(text, src.byte(span.start.index()))),
+                    0,
+                ))
             }
             Event::Scalar(value, style, anchor, tag) => {
                 if anchor != 0 {
-                    check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
+                    check_anchor(text, src.byte(span.start.index()), span.start.line())
+                        .map_err(Attempt::Fail)?;
                 }
                 let value = check_scalar(
                     text,
+                    &src,
                     &stack,
                     value,
                     style,
@@ -223,12 +230,14 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if anchor != 0 {
-                    check_anchor(text, byte_at(text, span.start.index())).map_err(Attempt::Fail)?;
+                    check_anchor(text, src.byte(span.start.index()), span.start.line())
+                        .map_err(Attempt::Fail)?;
                 }
                 let seq = matches!(ev, Event::SequenceStart(..));
                 // Inside a flow collection everything is flow (`[a: b]` holds an implicit
                 // single-pair mapping).
-                let flow = starts_flow(text, span) || stack.last().is_some_and(|p| p.flow);
+                let flow = starts_flow(text, src.byte(span.start.index()))
+                    || stack.last().is_some_and(|p| p.flow);
                 let col = span.start.col();
                 let indentless = seq
                     && !flow
@@ -239,7 +248,7 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     anchor,
                     flow,
                     col,
-                    start: byte_at(text, span.start.index()),
+                    start: src.byte(span.start.index()),
                     indentless,
                     kind: if seq {
                         FrameKind::Seq(Vec::new())
@@ -308,13 +317,14 @@ fn first_unindented_line(text: &str, line1: usize) -> usize {
 /// text differently, else the value (a `?` that libyaml reads as a key indicator dropped).
 fn check_scalar<'a>(
     text: &str,
+    src: &Src,
     stack: &[Frame],
     value: std::borrow::Cow<'a, str>,
     style: ScalarStyle,
     decorated: bool,
     span: Span,
 ) -> Result<std::borrow::Cow<'a, str>, String> {
-    let at = byte_at(text, span.start.index());
+    let at = src.byte(span.start.index());
     let top = stack.last();
     let flow = top.is_some_and(|f| f.flow);
     let key_slot = top.is_some_and(|f| matches!(f.kind, FrameKind::Map(_, None)));
@@ -356,7 +366,7 @@ fn check_scalar<'a>(
     if flow && span.end.line() != line {
         // A multi-line scalar cannot be an implicit key: libyaml's flow collection sees a
         // `:` it did not expect.
-        let end = byte_at(text, span.end.index());
+        let end = src.byte(span.end.index());
         if text[end..].trim_start_matches([' ', '\t']).starts_with(':') {
             let seq = top.is_some_and(|f| matches!(f.kind, FrameKind::Seq(_)));
             let problem = if seq {
@@ -368,15 +378,15 @@ fn check_scalar<'a>(
         }
     }
     if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-        check_block_scalar_tabs(text, at)?;
+        check_block_scalar_tabs(text, at, line)?;
     }
     Ok(value)
 }
 
 /// libyaml refuses a tab where a block scalar's indentation is being detected, or left of
 /// the detected indentation (also on the line that ends the scalar). `content` is the byte
-/// where saphyr-parser says the scalar's content starts.
-fn check_block_scalar_tabs(text: &str, content: usize) -> Result<(), String> {
+/// where saphyr-parser says the scalar's content starts, on 1-based line `content_line`.
+fn check_block_scalar_tabs(text: &str, content: usize, content_line: usize) -> Result<(), String> {
     let Some(header_at) = text[..content].rfind(['|', '>']) else {
         return Ok(());
     };
@@ -389,7 +399,7 @@ fn check_block_scalar_tabs(text: &str, content: usize) -> Result<(), String> {
     {
         return Ok(());
     }
-    let header_line = line_of(text, header_at);
+    let header_line = content_line.saturating_sub(breaks(&text[header_at..content]));
     let mut indent = 0;
     for (i, l) in text[header_end..].lines().enumerate().skip(1) {
         let n = l.len() - l.trim_start_matches(' ').len();
@@ -496,7 +506,31 @@ fn parser_line(line1: usize) -> usize {
     line1.saturating_sub(1)
 }
 
-/// Byte offset of the character with index `idx` (saphyr marks count characters).
+/// Character index → byte offset for one text in O(1) (saphyr marks count characters).
+struct Src {
+    /// Byte offset of every character, or `None` for ASCII text (where they are equal).
+    offsets: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Src {
+    fn new(text: &str) -> Src {
+        Src {
+            offsets: (!text.is_ascii()).then(|| text.char_indices().map(|(b, _)| b).collect()),
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, idx: usize) -> usize {
+        match &self.offsets {
+            None => idx.min(self.len),
+            Some(o) => o.get(idx).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+/// Byte offset of the character with index `idx` (saphyr marks count characters); O(n),
+/// for error paths.
 fn byte_at(text: &str, idx: usize) -> usize {
     text.char_indices()
         .nth(idx)
@@ -528,8 +562,7 @@ fn next_tab_indented_line(text: &str, line1: usize) -> usize {
         .map_or(line1, |(i, _)| i + 1)
 }
 
-fn alias_name(text: &str, span: Span) -> String {
-    let start = byte_at(text, span.start.index());
+fn alias_name(text: &str, start: usize) -> String {
     let rest = text[start..].strip_prefix('*').unwrap_or(&text[start..]);
     rest.chars().take_while(|c| is_anchor_char(*c)).collect()
 }
@@ -546,7 +579,7 @@ fn line_of(text: &str, at: usize) -> usize {
 
 /// libyaml's checks on the anchor or alias token at byte `at` (after any tag): the name is
 /// ASCII letters, digits, `-` and `_`, and what follows must be able to end it.
-fn check_anchor(text: &str, at: usize) -> Result<(), String> {
+fn check_anchor(text: &str, at: usize, line1: usize) -> Result<(), String> {
     let mut rest = &text[at..];
     if rest.starts_with('!') {
         rest = rest
@@ -558,7 +591,7 @@ fn check_anchor(text: &str, at: usize) -> Result<(), String> {
     }
     let name_len = rest[1..].chars().take_while(|c| is_anchor_char(*c)).count();
     let after = &rest[1 + name_len..];
-    let line = scanner_line(line_of(text, text.len() - after.len()));
+    let line = scanner_line(line1 + breaks(&text[at..text.len() - after.len()]));
     match after.chars().next() {
         _ if name_len == 0 => Err(with_line(
             line,
@@ -577,8 +610,8 @@ fn check_anchor(text: &str, at: usize) -> Result<(), String> {
 }
 
 /// Whether the collection starting at `span` is a flow one (`[`/`{` after any anchor and tag).
-fn starts_flow(text: &str, span: Span) -> bool {
-    let mut rest = &text[byte_at(text, span.start.index())..];
+fn starts_flow(text: &str, at: usize) -> bool {
+    let mut rest = &text[at..];
     loop {
         rest = rest.trim_start();
         if rest.starts_with('&') || rest.starts_with('!') {
@@ -755,10 +788,10 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
         | "did not find expected <document start>" => parser(problem),
         "expected ',' or ']'" => parser("did not find expected ',' or ']'"),
         "found unknown anchor" => {
-            if let Err(e) = check_anchor(text, at) {
+            if let Err(e) = check_anchor(text, at, line1) {
                 return e;
             }
-            let name = alias_name(text, Span::empty(*mark));
+            let name = alias_name(text, at);
             format!("unknown anchor '{name}' referenced")
         }
         "the handle wasn't declared" => parser("found undefined tag handle"),
@@ -916,7 +949,7 @@ impl Decoder<'_> {
                 node
             }
             Raw::Map(entries) => {
-                let mut out: Vec<(Node, Node)> = Vec::new();
+                let mut out = Entries::default();
                 for (k, v) in entries {
                     if is_merge_key(k) {
                         self.merge(v, &mut out)?;
@@ -927,15 +960,15 @@ impl Decoder<'_> {
                         return Err(format!("invalid map key: {}", go_syntax(&key)));
                     }
                     let value = self.decode(v)?;
-                    set_entry(&mut out, key, value);
+                    out.set(key, value);
                 }
-                Ok(Node::Map(out))
+                Ok(Node::Map(out.entries))
             }
         }
     }
 
     /// go-yaml v2 `<<`: a mapping, or a sequence of mappings where earlier ones win.
-    fn merge(&mut self, v: &Raw, out: &mut Vec<(Node, Node)>) -> Result<(), String> {
+    fn merge(&mut self, v: &Raw, out: &mut Entries) -> Result<(), String> {
         const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
         let is_map = |r: &Raw, anchors: &HashMap<usize, Raw>| match r {
             Raw::Map(_) => true,
@@ -952,7 +985,7 @@ impl Decoder<'_> {
             }
             if let Node::Map(kv) = self.decode(src)? {
                 for (k, v) in kv {
-                    set_entry(out, k, v);
+                    out.set(k, v);
                 }
             }
         }
@@ -970,10 +1003,35 @@ fn is_merge_key(k: &Raw) -> bool {
     }
 }
 
-fn set_entry(out: &mut Vec<(Node, Node)>, key: Node, value: Node) {
-    match out.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = value,
-        None => out.push((key, value)),
+/// A mapping being decoded: entries in document order, a later duplicate key replacing the
+/// value in place (Go map assignment), found through an index by key.
+#[derive(Default)]
+struct Entries {
+    entries: Vec<(Node, Node)>,
+    index: HashMap<(u8, String), usize>,
+}
+
+impl Entries {
+    fn set(&mut self, key: Node, value: Node) {
+        let id = match &key {
+            Node::Null => (0, String::new()),
+            Node::Bool(b) => (1, b.to_string()),
+            Node::Int(i) => (2, i.to_string()),
+            Node::Uint(u) => (3, u.to_string()),
+            Node::Float(f) => (4, f.to_bits().to_string()),
+            Node::Str(s) => (5, s.clone()),
+            Node::Seq(_) | Node::Map(_) => {
+                self.entries.push((key, value));
+                return;
+            }
+        };
+        match self.index.get(&id) {
+            Some(&i) => self.entries[i].1 = value,
+            None => {
+                self.index.insert(id, self.entries.len());
+                self.entries.push((key, value));
+            }
+        }
     }
 }
 
