@@ -1058,7 +1058,7 @@ fn decode_scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Node, St
     let suffix = tag.strip_prefix(LONG_TAG);
     if suffix == Some("binary") {
         return decode_base64(value)
-            .map(|b| Node::Str(String::from_utf8_lossy(&b).into_owned()))
+            .map(|b| Node::Str(go_json_lossy(&b)))
             .ok_or_else(|| "!!binary value contains invalid base64 data".to_string());
     }
     let resolvable = tag.is_empty()
@@ -1259,6 +1259,17 @@ fn is_timestamp(s: &str) -> bool {
                 })
         }
     }
+}
+
+/// Bytes as Go's `json.Marshal` writes a string: each byte of an invalid UTF-8 sequence
+/// becomes U+FFFD (sigs.k8s.io/yaml sends every value through JSON).
+fn go_json_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('\u{FFFD}', chunk.invalid().len()));
+    }
+    out
 }
 
 /// Go's `base64.StdEncoding.DecodeString` (padding required; line breaks ignored).
@@ -1561,6 +1572,10 @@ mod tests {
         assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
         assert_eq!(decode_base64("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
         assert_eq!(decode_base64("aGVsbG8"), None);
+        assert_eq!(
+            go_json_lossy(b"a\xe6\x97b\xff"),
+            "a\u{FFFD}\u{FFFD}b\u{FFFD}"
+        );
         assert_eq!(decode_base64("aG=sbG8="), None);
     }
 }
