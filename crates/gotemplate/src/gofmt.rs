@@ -1080,7 +1080,7 @@ pub fn sprint(args: &[Value]) -> String {
         p.print_arg(a, 'v', 0);
         prev_string = is_string;
     }
-    p.buf
+    gostr::normalize(p.buf)
 }
 
 /// Go's `fmt.Sprintln(args...)`: always spaces, then a newline.
@@ -1094,7 +1094,7 @@ pub fn sprintln(args: &[Value]) -> String {
         p.print_arg(a, 'v', 0);
     }
     p.buf.push('\n');
-    p.buf
+    gostr::normalize(p.buf)
 }
 
 /// Formats one value like `fmt.Sprint(v)`.
@@ -1324,7 +1324,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         }
         p.buf.push(')');
     }
-    p.buf
+    gostr::normalize(p.buf)
 }
 
 #[cfg(test)]

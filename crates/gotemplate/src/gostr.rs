@@ -136,6 +136,16 @@ pub fn from_go_slice(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// The canonical form of a Go string built by joining pieces: raw bytes that together form
+/// valid UTF-8 (the halves of a cut char, printed side by side) become that char again, so
+/// rune-wise operations and comparisons see what Go sees. Free when `s` has no raw bytes.
+pub fn normalize(s: String) -> String {
+    if !has_raw_bytes(&s) {
+        return s;
+    }
+    from_go_bytes(go_bytes(&s).into_owned())
+}
+
 /// Go's `[]byte(s)`: the bytes of the Go string `s` encodes (borrowed when `s` holds no
 /// escape chars, the common case).
 pub fn go_bytes(s: &str) -> Cow<'_, [u8]> {
@@ -464,6 +474,20 @@ mod tests {
             yaml_reader_error(b"a: \x01 \xff"),
             Some("control characters are not allowed")
         );
+    }
+
+    #[test]
+    fn normalize_rejoins_cut_chars() {
+        let a = go_slice("日本", 0, 2).into_owned();
+        let b = go_slice("日本", 2, 6).into_owned();
+        let joined = format!("{a}{b}");
+        assert_eq!(joined.chars().count(), 4);
+        assert_eq!(normalize(joined), "日本");
+        let raw = from_go_bytes(vec![0xFF, b'x']);
+        assert_eq!(normalize(raw.clone()), raw);
+        // A genuine escape-range char kept as its bytes stays so.
+        let genuine = from_go_bytes("\u{10FF80}".as_bytes());
+        assert_eq!(normalize(genuine.clone()), genuine);
     }
 
     #[test]

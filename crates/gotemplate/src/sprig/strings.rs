@@ -340,7 +340,7 @@ pub(super) fn register(f: &mut Functions) {
         if (n as u128) * (s.len() as u128) > 64 << 20 {
             return Err(FuncError::new("strings: Repeat output length overflow"));
         }
-        ok_s(s.repeat(n as usize))
+        ok_s(gostr::normalize(s.repeat(n as usize)))
     });
     f.add("contains", &[P::String, P::String], |_, a| {
         Ok(Value::Bool(gostr::contains(arg_s(a, 1), arg_s(a, 0))))
@@ -454,7 +454,7 @@ pub(super) fn register(f: &mut Functions) {
         Ok(Value::string_list(strslice(&a[0])))
     });
     f.add("join", &[P::String, P::Any], |_, a| {
-        ok_s(strslice(&a[1]).join(arg_s(a, 0)))
+        ok_s(gostr::normalize(strslice(&a[1]).join(arg_s(a, 0))))
     });
     f.add("sortAlpha", &[P::Any], |_, a| {
         let mut v = match &a[0] {

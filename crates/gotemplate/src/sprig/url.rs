@@ -16,13 +16,14 @@ struct Url {
 }
 
 fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
+    // Works on the Go string's bytes; %XX may produce any byte (kept, see gostr).
+    let b = crate::gostr::go_bytes(s);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
             && i + 2 < b.len()
-            && let Some(h) = s.get(i + 1..i + 3)
+            && let Ok(h) = std::str::from_utf8(&b[i + 1..i + 3])
             && let Ok(v) = u8::from_str_radix(h, 16)
         {
             out.push(v);
@@ -32,12 +33,12 @@ fn unescape(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::gostr::from_go_bytes(out)
 }
 
 fn escape(s: &str, keep: &str) -> String {
     let mut out = String::new();
-    for &c in s.as_bytes() {
+    for &c in crate::gostr::go_bytes(s).iter() {
         if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) || keep.as_bytes().contains(&c) {
             out.push(c as char);
         } else {

@@ -793,6 +793,8 @@ BYTES = [
     ("b_trim_nospace_raw", '{{ printf " %s " (trunc 2 "日本語") | trim | len }} {{ printf "a %s b" (trunc 1 "é") | nospace | printf "%q" }} {{ trimAll "x" (printf "x%sx" (trunc 1 "é")) | len }}'),
     ("b_initials_case_raw", '{{ trunc 1 "é" | initials | printf "%q" }} {{ printf "a%sb" (trunc 1 "é") | kebabcase | printf "%q" }} {{ printf "ab%s" (trunc 1 "é") | camelcase | printf "%q" }}'),
     ("b_dict_key_raw", '{{ $d := dict (trunc 1 "é") 1 }}{{ keys $d | printf "%q" }} {{ hasKey $d (b64dec "ww==") }} {{ toJson $d }}'),
+    ("b_joined_halves_runes", '{{ $a := trunc 2 "日本語" }}{{ $b := substr 2 6 "日本語" }}{{ $j := printf "%s%s" $a $b }}{{ printf "[%.1s|%3s]" $j $j }} {{ eq $j "日本" }} {{ upper $j }} {{ $a | repeat 1 | printf "%s%s" $b | printf "%q" }} {{ list $a $b | join "" | printf "%.1s" }}'),
+    ("b_url_raw", '{{ (urlParse "http://h/caf%e9?q=%ff#fr%e9").path | printf "%q" }} {{ (urlParse "http://h/caf%e9#fr%e9").fragment | printf "%q" }} {{ urlJoin (dict "scheme" "http" "host" "h" "path" (trunc 1 "é")) }}'),
     ("b_toString_print_raw", '{{ trunc 2 "日本語" | toString | len }} {{ print (trunc 2 "日本語") 1 | printf "%q" }} {{ printf "%v|%s" (trunc 1 "é") (trunc 1 "é") | len }}'),
 ]
 
