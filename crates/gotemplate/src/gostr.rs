@@ -28,9 +28,11 @@
 //! `U+10FF80..=U+10FFFF` there is read as the single raw byte it would encode. These are
 //! unassigned private-use code points; no real chart uses them.
 //!
-//! Joining strings does not re-decode: the two halves of a cut char, concatenated again, stay
-//! escape chars. Their bytes (output, `len`, hashes, substring search) and `%q` are exact;
-//! only rune-wise operations (`%.Ns`, padding width, `upper`) still see separate raw bytes.
+//! The two halves of a cut char, joined again, are re-decoded by [`normalize`], which
+//! `printf`/`print`/`join`/`repeat` apply to their results. Other joins (the text of an
+//! `include`d template) keep them as escape chars: their bytes (output, `len`, hashes,
+//! substring search) and `%q` are still exact; only rune-wise operations (`%.Ns`, padding
+//! width, `upper`) see separate raw bytes there.
 
 use std::borrow::Cow;
 
