@@ -37,6 +37,7 @@ pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, YamlToJsonError> {
         active: Vec::new(),
         decoded: 0,
         aliased: 0,
+        depth: 0,
     };
     let node = dec.decode(&raw).map_err(YamlToJsonError::Yaml)?;
     to_json(&node).map_err(YamlToJsonError::Json)
@@ -111,6 +112,18 @@ fn parse_first(text: &str) -> Result<Parsed, String> {
 }
 
 const MAX_REPAIRS: usize = 64;
+
+/// Deepest nesting accepted. libyaml allows 10000 levels, but decoding recurses per level and
+/// must not overflow the stack; saphyr-parser stops flow collections at 255 levels anyway.
+const MAX_DEPTH: usize = 255;
+
+/// The error for nesting beyond [`MAX_DEPTH`], worded like libyaml's limit, at 1-based `line1`.
+fn depth_error(line1: usize) -> String {
+    with_line(
+        scanner_line(line1),
+        &format!("exceeded max depth of {MAX_DEPTH}"),
+    )
+}
 
 enum Attempt {
     Repair(String),
@@ -232,6 +245,9 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                 if anchor != 0 {
                     check_anchor(text, src.byte(span.start.index()), span.start.line())
                         .map_err(Attempt::Fail)?;
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(Attempt::Fail(depth_error(span.start.line())));
                 }
                 let seq = matches!(ev, Event::SequenceStart(..));
                 // Inside a flow collection everything is flow (`[a: b]` holds an implicit
@@ -461,6 +477,19 @@ fn precheck(text: &str) -> Result<(), String> {
     if text.trim_start_matches(' ').starts_with('\t') {
         return Err("found character that cannot start any token".into());
     }
+    // A document end marker before any document: libyaml's implicit first document then
+    // has no node.
+    let first = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if let Some((i, l)) = first
+        && l.starts_with("...")
+        && (l[3..].trim().is_empty()
+            || l[3..].starts_with([' ', '\t']) && l[3..].trim_start().starts_with('#'))
+    {
+        return Err(with_line(i, "did not find expected node content"));
+    }
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("---") || !(line.starts_with('%') || line.trim().is_empty()) {
             break;
@@ -472,7 +501,8 @@ fn precheck(text: &str) -> Result<(), String> {
         match words.next() {
             Some("TAG") => {}
             Some("YAML") => {
-                if words.next().is_some_and(|v| !v.starts_with("1.")) {
+                // go-yaml's libyaml accepts exactly version 1.1.
+                if words.next().is_some_and(|v| v != "1.1") {
                     return Err(with_line(i, "found incompatible YAML document"));
                 }
             }
@@ -873,6 +903,7 @@ fn translate(text: &str, err: &ScanError, open: &[Open], root_done: bool) -> Str
         }
         "simple key expected" | "simple key expect ':'" => scanner("could not find expected ':'"),
         "found unprintable character" => "control characters are not allowed".to_string(),
+        "recursion limit exceeded" => depth_error(line1),
         "wrongly indented line in block scalar" | "invalid indentation" => {
             unexpected_token(open, line1, mark.col(), root_done)
         }
@@ -899,6 +930,8 @@ struct Decoder<'a> {
     active: Vec<usize>,
     decoded: usize,
     aliased: usize,
+    /// Collections being decoded; aliases can nest a document deeper than it reads.
+    depth: usize,
 }
 
 fn allowed_alias_ratio(decoded: usize) -> f64 {
@@ -927,14 +960,17 @@ impl Decoder<'_> {
         {
             return Err("document contains excessive aliasing".into());
         }
+        if matches!(raw, Raw::Seq(_) | Raw::Map(_)) {
+            if self.depth >= MAX_DEPTH {
+                return Err(depth_error(0));
+            }
+            self.depth += 1;
+            let node = self.decode_collection(raw);
+            self.depth -= 1;
+            return node;
+        }
         match raw {
             Raw::Scalar { value, plain, tag } => decode_scalar(value, *plain, tag.as_deref()),
-            Raw::Seq(items) => Ok(Node::Seq(
-                items
-                    .iter()
-                    .map(|i| self.decode(i))
-                    .collect::<Result<_, _>>()?,
-            )),
             Raw::Alias(id, name) => {
                 if self.active.contains(id) {
                     return Err(format!("anchor '{name}' value contains itself"));
@@ -948,6 +984,18 @@ impl Decoder<'_> {
                 self.active.pop();
                 node
             }
+            Raw::Seq(_) | Raw::Map(_) => unreachable!("collections are decoded above"),
+        }
+    }
+
+    fn decode_collection(&mut self, raw: &Raw) -> Result<Node, String> {
+        match raw {
+            Raw::Seq(items) => Ok(Node::Seq(
+                items
+                    .iter()
+                    .map(|i| self.decode(i))
+                    .collect::<Result<_, _>>()?,
+            )),
             Raw::Map(entries) => {
                 let mut out = Entries::default();
                 for (k, v) in entries {
@@ -964,6 +1012,7 @@ impl Decoder<'_> {
                 }
                 Ok(Node::Map(out.entries))
             }
+            _ => unreachable!("only collections come here"),
         }
     }
 
@@ -1531,6 +1580,18 @@ mod tests {
         );
         assert_eq!(ours("").unwrap(), serde_json::Value::Null);
         assert_eq!(ours("# just a comment\n").unwrap(), serde_json::Value::Null);
+        assert_eq!(
+            ours("...\na: 1").unwrap_err(),
+            "error converting YAML to JSON: yaml: did not find expected node content"
+        );
+        assert_eq!(
+            ours("%YAML 1.2\n---\na: 1").unwrap_err(),
+            "error converting YAML to JSON: yaml: found incompatible YAML document"
+        );
+        assert_eq!(
+            ours("%YAML 1.1\n---\na: 1").unwrap(),
+            serde_json::json!({"a": 1.0})
+        );
     }
 
     #[test]
@@ -1554,6 +1615,37 @@ mod tests {
             ours(&text).unwrap_err(),
             "error converting YAML to JSON: yaml: document contains excessive aliasing"
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowing_the_stack() {
+        let flow = format!("a: {}{}", "[".repeat(300), "]".repeat(300));
+        assert_eq!(
+            ours(&flow).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 255"
+        );
+        let mut block = String::new();
+        for i in 0..2000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("- \n");
+        }
+        assert_eq!(
+            ours(&block).unwrap_err(),
+            "error converting YAML to JSON: yaml: line 256: exceeded max depth of 255"
+        );
+        let mut aliased = String::from("a: &a ");
+        aliased.push_str(&"[".repeat(200));
+        aliased.push_str(&"]".repeat(200));
+        aliased.push_str("\nb: ");
+        aliased.push_str(&"[".repeat(200));
+        aliased.push_str("*a");
+        aliased.push_str(&"]".repeat(200));
+        assert_eq!(
+            ours(&aliased).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 255"
+        );
+        let ok = format!("a: {}{}", "[".repeat(200), "]".repeat(200));
+        assert!(ours(&ok).is_ok());
     }
 
     #[test]
