@@ -209,7 +209,104 @@ HAND = [
     "a: b}",
     "a: [b, c]]",
     "text: \"a\\tb\"\nbad: \"\\u12\"",
-    "a: >-\n  x\n  y\n b: 1"
+    "a: >-\n  x\n  y\n b: 1",
+    "﻿a: 1",
+    "a: 1\r\nb: 2\r\n",
+    "a: 1\rb: [\r",
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: v",
+    "a: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "a: 'x\n  y'\nb: \"p\n\n  q\"",
+    "a: b\n---\n",
+    "---\n---\na: 1",
+    "...\na: 1",
+    "--- |\n  text\n",
+    "--- >-\n  a\n  b\n",
+    "- !!str\n- !!int\n",
+    "a: !!null",
+    "a: !!bool",
+    "a: &x\nb: *x",
+    "? a\n? b\n",
+    "{? a, b: c}",
+    "[a, ? b: c]",
+    "a: [b, {c: d}, [e]]",
+    "key: \"\\u263A \\x41 \\N \\_ \\e\"",
+    "a: 'don''t'",
+    "a: \"\\\n  b\"",
+    "a:    # c\n  b",
+    "a: |+\n  x\n\n",
+    "a: |-\n  x\n\n",
+    "a: >\n  x\n\n  y\n   z\n",
+    "- - a\n  - b\n- - c",
+    "a:\n  - b\n  -\n  - c",
+    "a: -",
+    "a: - ",
+    "a: ---",
+    "a: ...",
+    "a: :",
+    "a: ':'",
+    "a: b:c",
+    "a: b :c",
+    "a: [b:c]",
+    "a: {b:c}",
+    "a: {\"b\":c}",
+    "a: [\"b\":c]",
+    "http://x: 1",
+    "a: !custom {x: 1}",
+    "a: !!python/object x",
+    "%YAML 1.2\n---\na: 1",
+    "%TAG !e! tag:e.com,2000:\n---\na: !e!x 1",
+    "a: *x\nx: &x 1",
+    "1.0: a\n1: b",
+    "a: 0777",
+    "a: 0o",
+    "a: 1__0",
+    "a: _1",
+    "a: 1e",
+    "a: 1.5e+3",
+    "a: -.5",
+    "a: 0.",
+    "a: 00",
+    "a: -0",
+    "a: +0.0",
+    "a: 0x_1",
+    "a: 0b_1",
+    "a: 1:20",
+    "a: true_",
+    "a: NULL",
+    "a: nULL",
+    "a: Yes",
+    "a: YeS",
+    "a:\tb",
+    "a: \tb",
+    "a:\t\tb",
+    "- \tb",
+    "-\tb",
+    "? \ta\n: b",
+    "a:\n  -\tb",
+    "a: [\tb]",
+    "a: {b:\tc}",
+    "a: b\t# c",
+    "a:\t# c\n  b: 1",
+    "a:\t\n  b: 1",
+    "a: b \t",
+    "a:\t[1]",
+    "a:\t|\n  x",
+    "a:\t&x 1",
+    "a: 'x'\t",
+    "a:  b",
+    "a: |\n  x",
+    "a: |\n  x\n",
+    "a: >\n  x",
+    "a: |+\n  x",
+    "a: |-\n  x",
+    "a: |\n  x\n  y",
+    "a: |\n  x\n\n",
+    "- |\n  x",
+    "a: |\n  x\nb: 1",
+    "a: >\n  x\n\n  y",
+    "a: |\n  x\n  ",
+    "a: |\n  x\n   ",
+    "a: |2\n   x"
 ]
 
 bases = [
@@ -223,6 +320,17 @@ bases = [
  "# comment\nkey: value # trailing\nother: \"quoted: value\"\nnum: 0x1F\nbool: yes\n",
  "spec:\n  template:\n    spec:\n      containers:\n        - name: c\n          args: [\"--a\", \"--b=1\"]\n          ports:\n            - containerPort: 80\n",
  "- a: 1\n  b: 2\n- c: 3\n  d:\n    - e\n    - f\n",
+]
+
+BASES_2 = [
+ "metadata:\n  annotations:\n    checksum/config: \"abc123\"\n    note: 'it''s fine'\n  labels: {app: web, tier: \"front\"}\n",
+ "ingress:\n  hosts:\n    - host: a.example.com\n      paths: [\"/\", \"/api\"]\n  tls: []\n",
+ "config: |\n  server {\n    listen 80;\n  }\nscript: >-\n  echo hi\n  && exit 0\n",
+ "x: &base\n  a: 1\n  b: [1, 2]\ny:\n  <<: *base\n  c: 3\nz: *base\n",
+ "matrix: [[1, 2], [3, 4], {k: [5, {m: n}]}]\nempty: {}\nnull_v: ~\n",
+ "'quoted key': v\n\"dq key\": \"esc \\\" \\n\"\n? complex\n: value\n",
+ "--- \na: 1\n...\n---\nb: 2\n",
+ "steps:\n- name: build\n  run: |\n    make\n    make test\n- name: deploy\n  with: {env: prod, dry: false}\n",
 ]
 
 CHARS = list(":[]{}-'\"\t#&*!|>,?% \n@`")
@@ -256,11 +364,11 @@ def mutate(rng, s):
 def inputs():
     out = list(HAND)
     seen = set(out)
-    for seed, count in ((1, 400), (2, 400)):
+    for seed, count, docs in ((1, 400, bases), (2, 400, bases), (7, 600, BASES_2)):
         rng = random.Random(seed)
         batch = set()
         while len(batch) < count:
-            batch.add(mutate(rng, rng.choice(bases)))
+            batch.add(mutate(rng, rng.choice(docs)))
         for y in sorted(batch):
             if y not in seen:
                 seen.add(y)
