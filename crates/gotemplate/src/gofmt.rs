@@ -108,6 +108,12 @@ fn can_backquote(s: &str) -> bool {
 
 /// `U+0041 'A'`, Go's `%#U`, used in lexer errors.
 pub(crate) fn unicode_sharp(c: char) -> String {
+    // The lexer decodes a raw byte of template text as U+FFFD.
+    let c = if gostr::escaped_byte(c).is_some() {
+        '\u{FFFD}'
+    } else {
+        c
+    };
     if is_print(c) {
         format!("U+{:04X} '{}'", c as u32, c)
     } else {
@@ -196,8 +202,10 @@ pub fn unquote(s: &str) -> Option<String> {
                 }
             }
             '"' | '\n' => return None,
+            // strconv.Unquote decodes an unescaped raw byte as U+FFFD (only `\x` and octal
+            // escapes make raw bytes).
             c => match gostr::escaped_byte(c) {
-                Some(b) => out.push(b),
+                Some(_) => out.extend_from_slice("\u{FFFD}".as_bytes()),
                 None => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
             },
         }

@@ -494,6 +494,11 @@ HELM = [
     ("h_fromYaml_yaml11_scalars", "{{ $y := fromYaml \"a: [yes, No, on, OFF, y, 0o17, 017, 0x1F, 1_000, .5, +1, -0b11, 1e3, 12:30, ~, 2001-12-14, .inf_x]\" }}{{ $y.a }} {{ range $y.a }}{{ typeOf . }},{{ end }}"),
     ("h_fromYaml_key_types", "{{ fromYaml \"1e6: a\\n0.1: b\\n-1: c\\nfalse: d\\n2001-12-14: e\" }}|{{ fromYaml \"9223372036854775808: a\" }}"),
     ("h_fromYaml_empty_null", "{{ fromYaml \"\" }}|{{ fromYaml \"~\" }}|{{ fromYaml \"# c\\n\" }}|{{ fromYamlArray \"\" }}|{{ fromYamlArray \"null\" }}|{{ fromYaml \"--- \\n...\" }}"),
+    ("h_fromYaml_block_scalar_eof", "{{ define \"@b\" }}k: |\n  text{{ end }}{{ fromYaml \"a: |\\n  x\\n  y\" | toJson }}|{{ fromYaml \"a: >\\n  x\" | toJson }}|{{ fromYaml \"a: |\\n  x\\n  \" | toJson }}|{{ include \"@b\" . | fromYaml | toJson }}"),
+    ("h_fromYaml_tabs_after_indicators", "{{ fromYaml \"a:\\tb\" }}|{{ fromYamlArray \"-\\tb\" }}|{{ fromYaml \"a: {b:\\tc}\" }}|{{ fromYaml \"a:\\n  - \\tb\" }}"),
+    ("h_fromYaml_required_quoted_key", "{{ fromYaml \"a: 1\\n\\\"b\\\"!: 2\\nc: 3\" }}|{{ fromYaml \"a: 1\\n'b']: 2\" }}|{{ fromYaml \"a: 'x'y\\nb: 2\" }}"),
+    ("h_fromYaml_flow_indicators", "{{ fromYaml \"m: {k:[1]}\" }}|{{ fromYaml \"m: [a,\\n- b]\" }}|{{ fromYaml \"m: {a: 1, |x}\" }}|{{ fromYaml \"m: {?k: 1}\" }}"),
+    ("h_fromYaml_doc_markers", "{{ fromYaml \"...\\na: 1\" }}|{{ fromYaml \"%YAML 1.2\\n---\\na: 1\" }}|{{ fromYaml \"%YAML 1.1\\n---\\na: 1\" }}|{{ fromYaml \"a: 1 # c\\n... x\" }}"),
     ("h_fromJsonArray", "{{ fromJsonArray \"[1, \\\"a\\\"]\" }}|{{ fromJsonArray \"{}\" }}"),
     ("h_toJson_nested", "{{ toJson .nested }}", V),
     ("h_toToml", "{{ toToml (dict \"a\" 1 \"s\" \"x\" \"t\" (dict \"k\" \"v\") \"l\" (list 1 2)) }}"),
@@ -795,6 +800,8 @@ BYTES = [
     ("b_dict_key_raw", '{{ $d := dict (trunc 1 "é") 1 }}{{ keys $d | printf "%q" }} {{ hasKey $d (b64dec "ww==") }} {{ toJson $d }}'),
     ("b_joined_halves_runes", '{{ $a := trunc 2 "日本語" }}{{ $b := substr 2 6 "日本語" }}{{ $j := printf "%s%s" $a $b }}{{ printf "[%.1s|%3s]" $j $j }} {{ eq $j "日本" }} {{ upper $j }} {{ $a | repeat 1 | printf "%s%s" $b | printf "%q" }} {{ list $a $b | join "" | printf "%.1s" }}'),
     ("b_url_raw", '{{ (urlParse "http://h/caf%e9?q=%ff#fr%e9").path | printf "%q" }} {{ (urlParse "http://h/caf%e9#fr%e9").fragment | printf "%q" }} {{ urlJoin (dict "scheme" "http" "host" "h" "path" (trunc 1 "é")) }}'),
+    ("b_tpl_raw_bytes_in_source", '{{ tpl (printf "x%sy" (trunc 1 "é")) . | len }} {{ tpl (printf "{{ \\"%s\\" | len }}" (trunc 1 "é")) . }} {{ tpl (printf "{{ `%s` | len }}" (trunc 1 "é")) . }} {{ tpl (printf "{{ \\"%s\\\\x41\\" | printf \\"%%q\\" }}" (trunc 1 "é")) . }}'),
+    ("b_tpl_raw_byte_in_action_err", '{{ tpl (printf "{{ %s }}" (trunc 1 "é")) . }}'),
     ("b_toString_print_raw", '{{ trunc 2 "日本語" | toString | len }} {{ print (trunc 2 "日本語") 1 | printf "%q" }} {{ printf "%v|%s" (trunc 1 "é") (trunc 1 "é") | len }}'),
 ]
 
