@@ -265,3 +265,43 @@ fn growing_intermediate_values_hit_the_limit() {
         "{err}"
     );
 }
+
+/// Go's own builtins (no sprig override of `slice`) and the byte view of the output.
+#[test]
+fn go_builtins_and_output_work_on_bytes() {
+    let mut set = TemplateSet::new();
+    set.parse(
+        "t",
+        r#"{{ len . }} {{ index . 1 }} {{ slice . 1 3 | printf "%q" }} {{ slice . 1 2 | printf "%q %x" (slice . 0 1) }}|{{ slice . 0 2 }}"#,
+    )
+    .expect("parse");
+    let out = set
+        .execute("t", &Value::str("héllo"), &RenderContext::new())
+        .expect("execute");
+    let bytes = gotemplate::gostr::to_output_bytes(out);
+    let mut want = r#"6 195 "é" "h" c3|h"#.as_bytes().to_vec();
+    // `slice . 0 2` is "h" plus the first byte of "é": Go writes that byte as is.
+    want.push(0xC3);
+    assert_eq!(
+        String::from_utf8_lossy(&bytes),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(bytes, want);
+}
+
+/// Values built from bytes (`from_go_bytes`) keep every byte through sprig and back out.
+#[test]
+fn raw_bytes_survive_a_render() {
+    let raw = vec![b'a', 0xFF, 0xFE, b'z'];
+    let set = set_with(r#"{{ . | len }} {{ . | b64enc }} {{ . | quote }} {{ . | upper }}|{{ . }}"#);
+    let data = Value::str(gotemplate::gostr::from_go_bytes(raw.clone()));
+    let out = set
+        .execute("t", &data, &RenderContext::new())
+        .expect("execute");
+    let bytes = gotemplate::gostr::to_output_bytes(out);
+    let mut want = "4 Yf/+eg== \"a\\xff\\xfez\" A\u{FFFD}\u{FFFD}Z|"
+        .as_bytes()
+        .to_vec();
+    want.extend_from_slice(&raw);
+    assert_eq!(bytes, want);
+}
