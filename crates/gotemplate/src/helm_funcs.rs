@@ -171,15 +171,16 @@ pub fn functions_with_lookup(lookup: Arc<dyn Lookup>) -> Functions {
         })
     });
     f.add("include", &[P::String, P::Any], |cc, a| {
+        // The output is one Go string: re-decode chars whose bytes were printed separately.
         cc.execute_template(arg_s(a, 0), &a[1])
-            .map(Value::str)
+            .map(|s| Value::str(crate::gostr::normalize(s)))
             .map_err(FuncError::from)
     });
     f.add("tpl", &[P::String, P::Any], |cc, a| {
         let text = arg_s(a, 0);
         let name = cc.template_set().name().to_string();
         match cc.execute_text(&name, text, &a[1]) {
-            Ok(s) => ok_s(s.replace("<no value>", "")),
+            Ok(s) => ok_s(crate::gostr::normalize(s.replace("<no value>", ""))),
             Err(e @ Error::Parse(_)) => Err(FuncError::wrap(
                 &format!("cannot parse template {}: ", crate::gofmt::quote(text)),
                 &e,

@@ -802,6 +802,7 @@ BYTES = [
     ("b_url_raw", '{{ (urlParse "http://h/caf%e9?q=%ff#fr%e9").path | printf "%q" }} {{ (urlParse "http://h/caf%e9#fr%e9").fragment | printf "%q" }} {{ urlJoin (dict "scheme" "http" "host" "h" "path" (trunc 1 "é")) }}'),
     ("b_tpl_raw_bytes_in_source", '{{ tpl (printf "x%sy" (trunc 1 "é")) . | len }} {{ tpl (printf "{{ \\"%s\\" | len }}" (trunc 1 "é")) . }} {{ tpl (printf "{{ `%s` | len }}" (trunc 1 "é")) . }} {{ tpl (printf "{{ \\"%s\\\\x41\\" | printf \\"%%q\\" }}" (trunc 1 "é")) . }}'),
     ("b_tpl_raw_byte_in_action_err", '{{ tpl (printf "{{ %s }}" (trunc 1 "é")) . }}'),
+    ("b_include_tpl_joined_halves", '{{ define "@h" }}{{ trunc 2 "日本語" }}{{ substr 2 3 "日本語" }}{{ end }}{{ $j := include "@h" . }}{{ printf "%.1s|%q|%d" $j $j (len $j) }} {{ tpl "{{ trunc 2 \\"日本語\\" }}{{ substr 2 3 \\"日本語\\" }}" . | upper }}'),
     ("b_toString_print_raw", '{{ trunc 2 "日本語" | toString | len }} {{ print (trunc 2 "日本語") 1 | printf "%q" }} {{ printf "%v|%s" (trunc 1 "é") (trunc 1 "é") | len }}'),
 ]
 
