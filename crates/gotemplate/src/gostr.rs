@@ -28,11 +28,13 @@
 //! `U+10FF80..=U+10FFFF` there is read as the single raw byte it would encode. These are
 //! unassigned private-use code points; no real chart uses them.
 //!
-//! The two halves of a cut char, joined again, are re-decoded by [`normalize`], which
-//! `printf`/`print`/`join`/`repeat` apply to their results. Other joins (the text of an
-//! `include`d template) keep them as escape chars: their bytes (output, `len`, hashes,
-//! substring search) and `%q` are still exact; only rune-wise operations (`%.Ns`, padding
-//! width, `upper`) see separate raw bytes there.
+//! The two halves of a cut char, joined again, are re-decoded by [`normalize`], which the
+//! functions that join strings (`printf`/`print`/`println`, `cat`, `join`, `repeat`,
+//! `include`, `tpl`) apply to their results, and byte-wise results go through
+//! [`from_go_bytes`], so the one form of a Go string is kept. A function added by a host that
+//! concatenates strings itself should call [`normalize`] too; otherwise only rune-wise
+//! operations (`%.Ns`, padding width, `upper`) would see separate raw bytes, while bytes
+//! (output, `len`, hashes, substring search) and `%q` stay exact.
 
 use std::borrow::Cow;
 
