@@ -101,10 +101,11 @@ type Parsed = Option<(Raw, HashMap<usize, Raw>)>;
 fn parse_first(text: &str) -> Result<Parsed, String> {
     precheck(text)?;
     let mut text = std::borrow::Cow::Borrowed(text);
-    // saphyr-parser insists on indentation inside multi-line quoted scalars and flow
-    // collections where libyaml does not; indenting the offending line more changes neither
-    // the values (line folding drops leading blanks) nor the line numbers, so retry.
-    for _ in 0..MAX_REPAIRS {
+    // Where saphyr-parser refuses what libyaml accepts, the text is repaired (see [`repair`])
+    // and parsed again.
+    // Each repair fixes one line, so a text needs at most a few per line.
+    let max_repairs = (16 + 2 * breaks(&text)).min(MAX_REPAIRS);
+    for _ in 0..max_repairs {
         match parse_once(&text) {
             Err(Attempt::Repair(fixed)) => text = std::borrow::Cow::Owned(fixed),
             Err(Attempt::Fail(msg)) => return Err(msg),
@@ -114,7 +115,8 @@ fn parse_first(text: &str) -> Result<Parsed, String> {
     Err("unknown problem parsing YAML content".into())
 }
 
-const MAX_REPAIRS: usize = 64;
+/// Repairs tried per text at most (each one parses the text again).
+const MAX_REPAIRS: usize = 1024;
 
 /// Deepest nesting accepted. libyaml allows 10000 levels, but decoding recurses per level and
 /// must not overflow the stack; saphyr-parser stops flow collections at 255 levels anyway.
@@ -151,6 +153,49 @@ fn indent_line(text: &str, line1: usize) -> String {
     out
 }
 
+/// `text` changed so that saphyr-parser reads it as libyaml would, for an error `e` that
+/// libyaml does not raise; the change keeps every line number and value.
+fn repair(text: &str, src: &Src, e: &ScanError) -> Option<String> {
+    let line1 = e.marker().line();
+    let at = src.byte(e.marker().index());
+    match e.info() {
+        "invalid content after document end marker" => {
+            // Only the first document matters: drop everything after its end marker.
+            let line_start = text
+                .split_inclusive('\n')
+                .take(line1.saturating_sub(1))
+                .map(str::len)
+                .sum::<usize>();
+            Some(format!("{}...\n", &text[..line_start]))
+        }
+        "':' must be followed by a valid YAML whitespace" => {
+            // libyaml takes tabs after `:` as blanks; saphyr marks the token after them.
+            let colon = text[..at].trim_end_matches([' ', '\t']).len();
+            (text[..colon].ends_with(':') && text[colon..at].contains('\t')).then(|| {
+                format!(
+                    "{}{}{}",
+                    &text[..colon],
+                    " ".repeat(at - colon),
+                    &text[at..]
+                )
+            })
+        }
+        "comments must be separated from other tokens by whitespace" => {
+            // libyaml starts a comment at any `#` between tokens.
+            text[at..]
+                .starts_with('#')
+                .then(|| format!("{} {}", &text[..at], &text[at..]))
+        }
+        // Multi-line quoted scalars and flow collections need no indentation in libyaml;
+        // indenting the line more changes no value (line folding drops leading blanks).
+        "invalid indentation in quoted scalar" if quote_closed(text, at) => {
+            Some(indent_line(text, first_unindented_line(text, line1)))
+        }
+        "invalid indentation in flow construct" => Some(indent_line(text, line1)),
+        _ => None,
+    }
+}
+
 fn parse_once(text: &str) -> Result<Parsed, Attempt> {
     let src = Src::new(text);
     let mut parser = Parser::new_from_str(text);
@@ -167,48 +212,8 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     // look-ahead for the next token can still fail.
                     break;
                 }
-                if e.info() == "invalid content after document end marker" {
-                    // Only the first document matters: drop everything after its end marker.
-                    let line_start = text
-                        .split_inclusive('\n')
-                        .take(e.marker().line().saturating_sub(1))
-                        .map(str::len)
-                        .sum::<usize>();
-                    return Err(Attempt::Repair(format!("{}...\n", &text[..line_start])));
-                }
-                let line1 = e.marker().line();
-                if e.info() == "':' must be followed by a valid YAML whitespace" {
-                    // libyaml takes a tab after `:` as the separator.
-                    let at = src.byte(e.marker().index());
-                    // saphyr marks the token after the blanks; turn their tabs into spaces.
-                    let colon = text[..at].trim_end_matches([' ', '\t']).len();
-                    if text[..colon].ends_with(':') && text[colon..at].contains('\t') {
-                        return Err(Attempt::Repair(format!(
-                            "{}{}{}",
-                            &text[..colon],
-                            " ".repeat(at - colon),
-                            &text[at..]
-                        )));
-                    }
-                }
-                if e.info() == "comments must be separated from other tokens by whitespace" {
-                    // libyaml starts a comment at any `#` between tokens.
-                    let at = src.byte(e.marker().index());
-                    if text[at..].starts_with('#') {
-                        return Err(Attempt::Repair(format!("{} {}", &text[..at], &text[at..])));
-                    }
-                }
-                match e.info() {
-                    "invalid indentation in quoted scalar"
-                        if quote_closed(text, src.byte(e.marker().index())) =>
-                    {
-                        let line1 = first_unindented_line(text, line1);
-                        return Err(Attempt::Repair(indent_line(text, line1)));
-                    }
-                    "invalid indentation in flow construct" => {
-                        return Err(Attempt::Repair(indent_line(text, line1)));
-                    }
-                    _ => {}
+                if let Some(fixed) = repair(text, &src, &e) {
+                    return Err(Attempt::Repair(fixed));
                 }
                 let mut open: Vec<Open> = Vec::with_capacity(stack.len());
                 for f in &stack {
@@ -1791,6 +1796,14 @@ mod tests {
             ours("a: 'x\nb: 1'\nc: [1,\n2]").unwrap(),
             serde_json::json!({"a": "x b: 1", "c": [1.0, 2.0]})
         );
+    }
+
+    #[test]
+    fn every_line_can_be_repaired() {
+        let text: String = (0..600).map(|i| format!("k{i}:\tv{i}\n")).collect();
+        let json = ours(&text).unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 600);
+        assert_eq!(json["k599"], "v599");
     }
 
     #[test]
