@@ -5,8 +5,16 @@
 //! from libyaml's problem mark: for scanner errors it is the 1-based line of the scanner's
 //! position, for parser errors it is the *0-based* line of the offending token, and a 0 means
 //! "no line" (so errors on the first line carry none). saphyr-parser follows libyaml's structure
-//! but reports other marks, wordings and, for a few constructs, other problems; [`translate`]
+//! but reports other marks, wordings and, for a few constructs, other problems; this module
 //! maps them back.
+//!
+//! Steps: saphyr-parser events of the first document become a node tree (checked on the way
+//! for what libyaml tokenizes differently, and re-parsed after a line-preserving repair where
+//! saphyr-parser refuses what libyaml accepts); an error is translated to go-yaml's text; the
+//! tree is decoded as go-yaml v2 decodes into `interface{}` (tags, aliases, merge keys) and
+//! turned into JSON as sigs.k8s.io/yaml does (string keys, float64 numbers). Known
+//! differences are listed with the Helm-generated oracle corpus in the tests
+//! (`tests/conformance/yaml_oracle.py`).
 
 use std::collections::HashMap;
 
