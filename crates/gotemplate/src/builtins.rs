@@ -102,6 +102,7 @@ fn length(v: &V) -> Result<i64, String> {
 fn index_arg(v: &V, cap: usize) -> Result<usize, String> {
     let x = match ind(v) {
         V::Val(Value::Int(i)) | V::Val(Value::Int64(i)) => i,
+        V::Val(Value::Uint8(b)) => i64::from(b),
         V::Invalid => return Err("cannot index slice/array with nil".into()),
         other => {
             return Err(format!(
@@ -139,11 +140,11 @@ fn index(item: &V, idx: &[V]) -> Result<V, String> {
                 }
             }
             Value::String(s) => {
-                // Go indexes the bytes of a string and yields a uint8, printed as a number.
+                // Go indexes the bytes of a string and yields a uint8.
                 let len = gostr::go_len(s);
                 let x = index_arg(i, len)?;
                 match gostr::go_byte_at(s, x) {
-                    Some(b) => V::Val(Value::Int(i64::from(b))),
+                    Some(b) => V::Val(Value::Uint8(b)),
                     None => return Err("reflect: string index out of range".into()),
                 }
             }
@@ -152,7 +153,7 @@ fn index(item: &V, idx: &[V]) -> Result<V, String> {
                 if x >= b.len() {
                     return Err("reflect: slice index out of range".into());
                 }
-                V::Val(Value::Int(b[x] as i64))
+                V::Val(Value::Uint8(b[x]))
             }
             Value::Map(m) => {
                 let key = match ind(i) {
@@ -219,6 +220,8 @@ enum Kind {
     Invalid,
     Bool,
     Int,
+    /// Go's `uintKind` (`uint8` here): compared with `int` kinds by value, sign-aware.
+    Uint,
     Float,
     String,
     Other,
@@ -231,6 +234,7 @@ fn basic_kind(v: &V) -> Kind {
             Value::Nil => Kind::Invalid,
             Value::Bool(_) => Kind::Bool,
             Value::Int(_) | Value::Int64(_) => Kind::Int,
+            Value::Uint8(_) => Kind::Uint,
             Value::Float(_) => Kind::Float,
             Value::String(_) => Kind::String,
             _ => Kind::Other,
@@ -249,7 +253,9 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
         let a = ind(a);
         let k2 = basic_kind(&a);
         let y = a.value();
-        let truth = if k1 != k2 {
+        let truth = if let Some(ord) = int_uint_cmp(&x, k1, &y, k2) {
+            ord == std::cmp::Ordering::Equal
+        } else if k1 != k2 {
             if a1.is_valid() && a.is_valid() {
                 return Err(format!(
                     "incompatible types for comparison: {} and {}",
@@ -261,7 +267,7 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
         } else {
             match k1 {
                 Kind::Bool | Kind::String => x == y,
-                Kind::Int => x.as_int() == y.as_int(),
+                Kind::Int | Kind::Uint => wide_int(&x) == wide_int(&y),
                 Kind::Float => matches!((&x, &y), (Value::Float(p), Value::Float(q)) if p == q),
                 Kind::Invalid => true,
                 Kind::Other => {
@@ -302,6 +308,9 @@ fn lt(a1: &V, a2: &V) -> Result<bool, String> {
         return Err("invalid type for comparison".into());
     }
     let (x, y) = (a1.value(), a2.value());
+    if let Some(ord) = int_uint_cmp(&x, k1, &y, k2) {
+        return Ok(ord == std::cmp::Ordering::Less);
+    }
     if k1 != k2 {
         return Err(format!(
             "incompatible types for comparison: {} and {}",
@@ -316,6 +325,29 @@ fn lt(a1: &V, a2: &V) -> Result<bool, String> {
         (Value::String(p), Value::String(q)) => gostr::go_bytes(p) < gostr::go_bytes(q),
         _ => x.as_int() < y.as_int(),
     })
+}
+
+/// The integer value of an `int`/`int64`/`uint8`, widened so signed and unsigned compare.
+fn wide_int(v: &Value) -> Option<i128> {
+    match v {
+        Value::Int(i) | Value::Int64(i) => Some(i128::from(*i)),
+        Value::Uint8(b) => Some(i128::from(*b)),
+        _ => None,
+    }
+}
+
+/// Go compares an int kind with a uint kind by value, whatever the signs (`eq 97 (index
+/// "a" 0)` is true, `lt -1 (index "a" 0)` too); `None` unless one side is unsigned and the
+/// other an integer.
+fn int_uint_cmp(x: &Value, k1: Kind, y: &Value, k2: Kind) -> Option<std::cmp::Ordering> {
+    let mixed = matches!(
+        (k1, k2),
+        (Kind::Int, Kind::Uint) | (Kind::Uint, Kind::Int) | (Kind::Uint, Kind::Uint)
+    );
+    if !mixed {
+        return None;
+    }
+    Some(wide_int(x)?.cmp(&wide_int(y)?))
 }
 
 fn le(a1: &V, a2: &V) -> Result<bool, String> {

@@ -366,7 +366,7 @@ impl<'t> Exec<'t> {
                     if let Flow::Break = self.one_iteration(
                         b,
                         V::Val(Value::Int(i as i64)),
-                        V::Val(Value::Int(*c as i64)),
+                        V::Val(Value::Uint8(*c)),
                     )? {
                         break;
                     }
@@ -409,6 +409,25 @@ impl<'t> Exec<'t> {
                             break;
                         }
                     }
+                    return Ok(());
+                }
+            }
+            // Go ranges over every integer kind; a uint8 yields uint8 elements.
+            Some(Value::Uint8(n)) => {
+                if b.pipe.decl.len() > 1 {
+                    return Err(self.errorf(format!(
+                        "can't use {n} to iterate over more than one variable"
+                    )));
+                }
+                for i in 0..n {
+                    self.tick()?;
+                    if let Flow::Break =
+                        self.one_iteration(b, V::Invalid, V::Val(Value::Uint8(i)))?
+                    {
+                        break;
+                    }
+                }
+                if n > 0 {
                     return Ok(());
                 }
             }

@@ -642,8 +642,11 @@ impl Printer {
         }
     }
 
-    fn fmt_integer(&mut self, n: i64, verb: char, v: &Value) {
+    /// Go's `fmtInteger`; `unsigned` for `uint8`, which `%#v` prints in hex (`0x61`).
+    fn fmt_integer(&mut self, n: i64, verb: char, v: &Value, unsigned: bool) {
+        let hex_v = verb == 'v' && unsigned && self.f.sharp_v;
         let (base, upper) = match verb {
+            'v' if hex_v => (16, false),
             'v' | 'd' => (10, false),
             'b' => (2, false),
             'o' | 'O' => (8, false),
@@ -708,7 +711,7 @@ impl Printer {
             digits = "0".repeat(prec - digits.len()) + &digits;
         }
         let mut prefix = String::new();
-        if self.f.sharp {
+        if self.f.sharp || hex_v {
             match base {
                 2 => prefix.push_str("0b"),
                 8 if !digits.starts_with('0') => {
@@ -934,7 +937,8 @@ impl Printer {
         match v {
             Value::Nil => {}
             Value::Bool(b) => self.fmt_bool(*b, verb, v),
-            Value::Int(i) | Value::Int64(i) => self.fmt_integer(*i, verb, v),
+            Value::Int(i) | Value::Int64(i) => self.fmt_integer(*i, verb, v, false),
+            Value::Uint8(b) => self.fmt_integer(i64::from(*b), verb, v, true),
             Value::Float(f) => self.fmt_float(*f, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::Bytes(b) => self.fmt_bytes(b, verb, v, depth),
@@ -1012,7 +1016,7 @@ impl Printer {
                     if i > 0 {
                         self.buf.push(' ');
                     }
-                    let iv = Value::Int(*c as i64);
+                    let iv = Value::Uint8(*c);
                     self.print_arg(&iv, verb, depth + 1);
                 }
                 self.buf.push(']');
@@ -1029,7 +1033,7 @@ impl Printer {
             _ => {
                 // Go prints other verbs element-wise like an integer slice.
                 let list = Value::List(
-                    std::sync::Arc::new(b.iter().map(|c| Value::Int(*c as i64)).collect()),
+                    std::sync::Arc::new(b.iter().map(|c| Value::Uint8(*c)).collect()),
                     ListKind::Int,
                 );
                 if let Value::List(items, _) = &list {
@@ -1135,6 +1139,7 @@ fn int_from_arg(args: &[Value], arg_num: usize) -> (i64, bool, usize) {
     if arg_num < args.len() {
         let (n, ok) = match &args[arg_num] {
             Value::Int(i) | Value::Int64(i) => (*i, true),
+            Value::Uint8(b) => (i64::from(*b), true),
             _ => (0, false),
         };
         if !(-1_000_000..=1_000_000).contains(&n) {

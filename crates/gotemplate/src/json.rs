@@ -76,6 +76,7 @@ fn write_value(out: &mut String, v: &Value, opts: JsonOptions, depth: usize) -> 
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
+        Value::Uint8(b) => out.push_str(&b.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f)?),
         Value::String(s) => write_string(out, s, opts.escape_html),
         Value::Bytes(b) => write_string(out, &crate::encoding::b64_encode(b), opts.escape_html),
@@ -384,7 +385,7 @@ pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Nil => "null",
         Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Int64(_) | Value::Float(_) => "number",
+        Value::Int(_) | Value::Int64(_) | Value::Uint8(_) | Value::Float(_) => "number",
         Value::String(_) | Value::Bytes(_) => "string",
         Value::List(..) => "array",
         Value::Map(_) | Value::Object(_) => "object",

@@ -45,6 +45,7 @@ fn inline(v: &Value) -> Result<String, String> {
     Ok(match v {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) | Value::Int64(i) => i.to_string(),
+        Value::Uint8(b) => b.to_string(),
         Value::Float(f) => {
             if f.is_nan() {
                 "nan".into()

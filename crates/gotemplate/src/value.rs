@@ -27,6 +27,10 @@ pub enum Value {
     Int(i64),
     /// Go `int64` (sprig arithmetic, `int64`).
     Int64(i64),
+    /// Go `uint8` (`byte`): what `index` yields for a string or a `[]byte`. It prints and
+    /// converts as a number, `%c`/`%q`/`%U` read it as a char, and the builtin comparisons
+    /// compare it with `int`/`int64` by value (Go's sign-aware `uintKind` rules).
+    Uint8(u8),
     /// Go `float64`.
     Float(f64),
     /// Go `string`: UTF-8 text, where the bytes of invalid UTF-8 are held as escape chars
@@ -115,6 +119,7 @@ impl fmt::Debug for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Int64(i) => write!(f, "int64({i})"),
+            Value::Uint8(b) => write!(f, "uint8({b})"),
             Value::Float(x) => write!(f, "float64({x})"),
             Value::String(s) => write!(f, "{s:?}"),
             Value::List(l, _) => f.debug_list().entries(l.iter()).finish(),
@@ -145,6 +150,7 @@ fn deep_eq(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Bool(a), Value::Bool(b)) => a == b,
         (Value::Int(a), Value::Int(b)) => a == b,
         (Value::Int64(a), Value::Int64(b)) => a == b,
+        (Value::Uint8(a), Value::Uint8(b)) => a == b,
         (Value::Float(a), Value::Float(b)) => a == b,
         (Value::String(a), Value::String(b)) => a == b,
         (Value::List(a, ka), Value::List(b, kb)) => {
@@ -211,6 +217,7 @@ impl Value {
             Value::Nil => false,
             Value::Bool(b) => *b,
             Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Uint8(b) => *b != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l, _) => !l.is_empty(),
@@ -259,6 +266,7 @@ impl Value {
             Value::Bool(_) => "bool".into(),
             Value::Int(_) => "int".into(),
             Value::Int64(_) => "int64".into(),
+            Value::Uint8(_) => "uint8".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_, ListKind::Any) => "[]interface {}".into(),
@@ -278,6 +286,7 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Int64(_) => "int64",
+            Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(..) | Value::Bytes(_) => "slice",
@@ -326,6 +335,7 @@ impl Value {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) | Value::Int64(i) => serde_json::Value::from(*i),
+            Value::Uint8(b) => serde_json::Value::from(*b),
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
@@ -361,6 +371,11 @@ impl From<bool> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Self {
         Value::Int(i)
+    }
+}
+impl From<u8> for Value {
+    fn from(b: u8) -> Self {
+        Value::Uint8(b)
     }
 }
 impl From<f64> for Value {

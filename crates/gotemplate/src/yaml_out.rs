@@ -617,6 +617,7 @@ impl Emitter {
             Value::Nil => Some("null".into()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Int(i) | Value::Int64(i) => Some(i.to_string()),
+            Value::Uint8(b) => Some(b.to_string()),
             Value::Float(f) => Some(format_float(*f)),
             _ => None,
         }

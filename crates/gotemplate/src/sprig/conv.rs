@@ -44,10 +44,11 @@ fn trim_zero_decimal(s: &str) -> &str {
     s
 }
 
-/// cast.ToInt64: ints as is, floats truncated, strings parsed (base prefixes allowed), bools 0/1.
+/// cast.ToInt64: ints (and `uint8`) as is, floats truncated, strings parsed (base prefixes allowed), bools 0/1.
 pub fn to_i64(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i,
+        Value::Uint8(b) => i64::from(*b),
         Value::Float(f) => {
             if f.is_nan() {
                 i64::MIN
@@ -65,6 +66,7 @@ pub fn to_i64(v: &Value) -> i64 {
 pub fn to_f64(v: &Value) -> f64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i as f64,
+        Value::Uint8(b) => f64::from(*b),
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => parse_go_float_lenient(s).unwrap_or(0.0),
@@ -94,7 +96,7 @@ pub fn list_items(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Object(o) => o.collection().as_ref().and_then(list_items),
         Value::List(l, _) => Some(l.to_vec()),
-        Value::Bytes(b) => Some(b.iter().map(|c| Value::Int(i64::from(*c))).collect()),
+        Value::Bytes(b) => Some(b.iter().map(|c| Value::Uint8(*c)).collect()),
         _ => None,
     }
 }
@@ -115,6 +117,7 @@ pub fn empty(v: &Value) -> bool {
         Value::Nil => true,
         Value::Bool(b) => !b,
         Value::Int(i) | Value::Int64(i) => *i == 0,
+        Value::Uint8(b) => *b == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::List(l, _) => l.is_empty(),

@@ -806,4 +806,38 @@ BYTES = [
     ("b_toString_print_raw", '{{ trunc 2 "日本語" | toString | len }} {{ print (trunc 2 "日本語") 1 | printf "%q" }} {{ printf "%v|%s" (trunc 1 "é") (trunc 1 "é") | len }}'),
 ]
 
-CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY + TPL + BYTES
+# Go uint8 (byte) values: what `index` yields for a string (and a []byte). Helm prints,
+# converts and compares them as Go's uint8, not as int.
+UINT8 = [
+    ("u8_index_string_type", r'{{ printf "%T" (index "héllo" 1) }} {{ index "héllo" 1 | typeOf }} {{ index "héllo" 1 | kindOf }} {{ index "héllo" 1 }} {{ typeIs "uint8" (index "a" 0) }} {{ kindIs "uint8" (index "a" 0) }} {{ typeIsLike "uint8" (index "a" 0) }} {{ typeIs "int" (index "a" 0) }}'),
+    ("u8_printf_verbs", r'{{ $b := index "héllo" 1 }}{{ printf "%v %d %x %X %c %q %U %#U %b %o %O %T %#v %+q %08d|%-5d|%5x|%+d|%#x|%#o" $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b $b }}'),
+    ("u8_printf_bad_verbs", r'{{ $b := index "abc" 0 }}{{ printf "%s|%e|%f|%t|%z|%5.2f|%6.2v" $b $b $b $b $b $b $b }} {{ printf "%d %d" $b }} {{ printf "%d" $b 1 }}'),
+    ("u8_printf_sharp_v_collections", r'{{ $b := index "abc" 0 }}{{ printf "%#v %#v %#v" $b (list $b 1) (dict "k" $b) }} {{ printf "%s %q %x %v %d" (list $b) (list $b) (dict "k" $b) (list $b 1 "x") (list $b 1) }} {{ printf "%x" (list $b 255) }}'),
+    ("u8_printf_star_width", r'{{ printf "%*d|%-*d|%.*d|" (index "\x05" 0) 7 (index "\x04" 0) 8 (index "\x03" 0) 9 }}'),
+    ("u8_eq_lt_int_literals", r'{{ $b := index "abc" 0 }}{{ eq $b 97 }} {{ eq 97 $b }} {{ ne $b 98 }} {{ lt $b 98 }} {{ lt 96 $b }} {{ gt $b 200 }} {{ le $b 97 }} {{ ge -1 $b }} {{ lt -1 $b }} {{ eq $b -1 }} {{ eq $b 1 2 97 }} {{ eq $b nil }}'),
+    ("u8_compare_uint8s_int64", r'{{ $b := index "abc" 0 }}{{ eq $b (index "xa" 1) }} {{ lt $b (index "b" 0) }} {{ lt (index "\xff" 0) (index "\x01" 0) }} {{ gt (index "\xff" 0) -1 }} {{ le (index "\x00" 0) 0 }} {{ eq (index "\xff" 0) 255 -1 }} {{ ne 255 (index "\xff" 0) }} {{ eq 97 (int64 97) $b }} {{ eq (int64 97) $b }} {{ lt (int64 -5) $b }} {{ ge (add 97 0) $b }}'),
+    ("u8_eq_float_err", r'{{ $b := index "abc" 0 }}{{ eq $b 97.0 }}'),
+    ("u8_eq_string_err", r'{{ eq (index "abc" 0) "a" }}'),
+    ("u8_lt_float_err", r'{{ lt (index "abc" 0) 1.5 }}'),
+    ("u8_eq_bool_err", r'{{ eq true (index "abc" 0) }}'),
+    ("u8_eq_list_err", r'{{ $b := index "abc" 0 }}{{ eq (list $b) (list $b) }}'),
+    ("u8_sprig_math", r'{{ $b := index "abc" 0 }}{{ add $b 1 }} {{ add $b 1 | typeOf }} {{ mul $b 2 }} {{ max $b 5 }} {{ min $b 300 }} {{ sub $b 100 }} {{ div $b 2 }} {{ mod $b 10 }} {{ add1 $b }} {{ addf $b 0.5 }} {{ floor $b }} {{ round $b 2 }} {{ biggest $b 1 }} {{ maxf $b 1 }} {{ minf $b 1 }} {{ ceil $b }} {{ mulf $b 2 }} {{ divf $b 2 }} {{ subf $b 1 }} {{ add1f $b }} {{ mul $b $b $b }} {{ addf $b 1 | typeOf }}'),
+    ("u8_sprig_conversions", r'{{ $b := index "abc" 0 }}{{ toString $b }} {{ toString $b | typeOf }} {{ int $b }} {{ int $b | typeOf }} {{ int64 $b | typeOf }} {{ float64 $b }} {{ float64 $b | typeOf }} {{ atoi (toString $b) }} {{ toDecimal $b }} {{ toDecimal (index "7" 0) }} {{ quote $b (index "é" 0) }} {{ squote $b }} {{ $b | cat }} {{ cat $b "x" }} {{ join "," (list $b 2) }} {{ list $b | toStrings }} {{ sortAlpha (list $b 5) }} {{ toString (list $b) }} {{ b64enc (toString $b) }} {{ duration $b }}'),
+    ("u8_json_yaml_toml", r'{{ $b := index "abc" 0 }}{{ toJson $b }} {{ toYaml $b }} {{ toJson (list $b (index "b" 0)) }} {{ dict "a" $b | toYaml }} {{ dict "a" $b | toPrettyJson }} {{ dict "a" $b | toToml }} {{ $b | toYamlPretty }}{{ list $b | toYamlPretty }} {{ mustToPrettyJson (list $b) }} {{ toRawJson $b }} {{ toJson (dict "k" (list $b)) }} {{ set (dict) "k" $b | toJson }} {{ merge (dict "a" $b) (dict "b" 1) | toJson }}'),
+    ("u8_membership", r'{{ $b := index "abc" 0 }}{{ has $b (list 97) }} {{ has $b (list (index "a" 0)) }} {{ has 97 (list $b) }} {{ mustHas $b (list $b) }} {{ list $b $b 97 | uniq }} {{ deepEqual $b 97 }} {{ deepEqual $b (index "a" 0) }} {{ without (list $b 97) 97 }} {{ without (list $b 97) $b }} {{ get (dict "a" $b) "a" | typeOf }} {{ values (dict "a" $b) | first | typeOf }} {{ pluck "a" (dict "a" $b) }} {{ dig "a" "x" (dict "a" $b) }}'),
+    ("u8_truthiness", r'{{ $b := index "abc" 0 }}{{ $z := index "\x00" 0 }}{{ not $b }} {{ not $z }} {{ and $b 1 }} {{ or $z 2 }} {{ and $z 1 | typeOf }} {{ if $b }}T{{ end }}{{ if $z }}F{{ end }} {{ with $b }}{{ . }}{{ end }} {{ with $z }}X{{ else }}E{{ end }} {{ default 5 $b }} {{ default 5 $z }} {{ empty $z }} {{ empty $b }} {{ coalesce $z $b }} {{ ternary 1 2 (eq $b 97) }} {{ compact (list $b $z) }}'),
+    ("u8_print_println_escapes", r'{{ $b := index "abc" 0 }}{{ print $b 1 $b }} {{ print $b "s" $b $b }} {{ println $b }}{{ $b | html }} {{ js $b }} {{ urlquery $b }}'),
+    ("u8_as_index", r'{{ index (list "x" "y") (index "\x01" 0) }} {{ index "héllo" (index "\x01" 0) }} {{ slice (list 1 2 3 4) (index "\x01" 0) (index "\x03" 0) }}'),
+    ("u8_index_out_of_range_err", r'{{ $b := index "abc" 0 }}{{ index "abc" $b }}'),
+    ("u8_index_of_uint8_err", r'{{ index (index "abc" 0) 0 }}'),
+    ("u8_map_key_err", r'{{ index (dict "a" 1) (index "abc" 0) }}'),
+    ("u8_len_err", r'{{ len (index "abc" 0) }}'),
+    ("u8_field_err", r'{{ $b := index "abc" 0 }}{{ $b.x }}'),
+    ("u8_string_param_err", r'{{ $b := index "abc" 0 }}{{ upper $b }}'),
+    ("u8_int_param_err", r'{{ repeat (index "\x03" 0) "x" }}'),
+    ("u8_range_int", r'{{ range (index "\x03" 0) }}{{ . }}{{ printf "%T" . }},{{ end }}|{{ range (index "\x00" 0) }}x{{ else }}empty{{ end }}|{{ range $v := index "\x02" 0 }}{{ $v | add 1 }}{{ end }}'),
+    ("u8_range_two_vars_err", r'{{ range $i, $v := (index "\x03" 0) }}{{ . }}{{ end }}'),
+    ("u8_tpl_include_dot", r'{{ define "@u8" }}[{{ . }} {{ printf "%T" . }}]{{ end }}{{ $b := index "abc" 0 }}{{ tpl "{{ . }} {{ typeOf . }}" $b }} {{ include "@u8" $b }} {{ index (b64dec "AAE=") 1 | typeOf }}'),
+]
+
+CASES = CORE + SPRIG + HELM + MORE + EXTRA + FUNCS + PRETTY + TPL + BYTES + UINT8

@@ -69,10 +69,7 @@ fn render(case: &Case) -> Result<String, String> {
 /// Cases whose expected side we do not reproduce yet, each with the reason. The test
 /// fails if one of them starts passing (so this list only shrinks) or if any other case
 /// mismatches.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "b_index_string_type",
-    "index of a string yields a Go uint8; Value has no uint8, so %T and typeOf print int (the number is right)",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn helm_conformance_corpus() {
