@@ -204,8 +204,11 @@ pub fn template_with(
         }
     }
 
-    let mut out = String::new();
-    out.push_str(sorter::trim_space(&manifest));
+    // Helm trims the joined manifests; trimming in place saves copying the whole output.
+    let mut out = manifest;
+    let leading = out.len() - out.trim_start_matches(char::is_whitespace).len();
+    out.drain(..leading);
+    out.truncate(out.trim_end_matches(char::is_whitespace).len());
     out.push('\n');
     for h in &hooks {
         if opts.skip_tests && h.events.iter().any(|e| e == "test") {

@@ -265,7 +265,12 @@ pub fn render(
         let out = set
             .execute(k, &Value::Map(r.scope.clone()), ctx)
             .map_err(|e| RenderError(reformat_exec_error(k, &e)))?;
-        rendered.insert(k.clone(), out.replace("<no value>", ""));
+        let out = if out.contains("<no value>") {
+            out.replace("<no value>", "")
+        } else {
+            out
+        };
+        rendered.insert(k.clone(), out);
     }
     Ok(rendered)
 }

@@ -111,7 +111,9 @@ fn render(release: &str, chart: &str, args: &[&str]) -> Result<()> {
     };
     let c = helm::loader::load(&dir.join(chart))?;
     let out = template(c, &opts)?;
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    std::io::stdout()
+        .lock()
+        .write_all(&helm::action::to_output_bytes(out))?;
     Ok(())
 }
 
