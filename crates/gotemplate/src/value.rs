@@ -13,7 +13,8 @@ pub type Map = BTreeMap<String, Value>;
 /// A Go-like dynamic value.
 ///
 /// The variants mirror the Go types templates meet in Helm: `nil`, `bool`, `int`,
-/// `int64` (what sprig's math returns), `float64` (what YAML/JSON numbers decode to),
+/// `int64` (what sprig's math returns), `uint8` (a byte of a string or `[]byte`),
+/// `float64` (what YAML/JSON numbers decode to),
 /// `string`, `[]interface{}`, `map[string]interface{}`, `[]byte`, and host objects
 /// (structs with fields and methods, such as Helm's `.Capabilities`).
 #[derive(Clone, Default)]

@@ -146,10 +146,17 @@ fn slice(a: &[Value]) -> R {
     if start < 0 || end < start || end as usize > l.len() {
         return Err(FuncError::new("reflect: slice index out of range"));
     }
-    let kind = if let Value::List(_, k) = &a[0] {
-        *k
-    } else {
-        ListKind::Int
+    let kind = match &a[0] {
+        // reflect's Slice keeps the slice type: a []byte stays []uint8.
+        Value::Bytes(b) => {
+            return Ok(Value::Bytes(Arc::from(&b[start as usize..end as usize])));
+        }
+        Value::List(_, k) => *k,
+        Value::Object(o) => match o.collection() {
+            Some(Value::List(_, k)) => k,
+            _ => ListKind::Any,
+        },
+        _ => ListKind::Any,
     };
     Ok(Value::List(
         Arc::new(l[start as usize..end as usize].to_vec()),

@@ -305,3 +305,37 @@ fn raw_bytes_survive_a_render() {
     want.extend_from_slice(&raw);
     assert_eq!(bytes, want);
 }
+
+/// A `[]byte` (Helm's `.Files.GetBytes`) yields Go `uint8` elements through `range`, `index`
+/// and sprig's list functions. Expected text is what Helm v4.1.4 printed for the same
+/// template over a file holding `a\xc3b`.
+#[test]
+fn bytes_yield_uint8_elements() {
+    let set = set_with(concat!(
+        r#"r: {{ range $i, $c := . }}{{ $i }}={{ $c }}:{{ printf "%T" $c }},{{ end }}"#,
+        "\n",
+        r#"i: {{ index . 1 | typeOf }} {{ index . 1 }} {{ slice . 1 2 | typeOf }}"#,
+        "\n",
+        r#"s: {{ first . | typeOf }} {{ last . }} {{ rest . | typeOf }} {{ has (index . 0) . }} {{ reverse . | printf "%v %T" }} {{ . | toStrings }}"#,
+        "\n",
+        r#"p: {{ printf "%v|%d|%o|%#v|%T" . . . . . }}"#,
+        "\n",
+        r#"e: {{ eq (index . 0) 97 }} {{ lt (index . 1) 200 }} {{ len . }}"#,
+        "\n",
+        r#"j: {{ toJson . }} {{ list (index . 0) | toJson }}"#,
+        "\n",
+        r#"u: {{ uniq . | printf "%v %T" }} {{ without . (index . 0) | printf "%v %T" }} {{ append . 1 | printf "%v %T" }} {{ initial . | typeOf }} {{ concat . (list 1) | printf "%v %T" }}"#,
+    ));
+    let data = Value::Bytes(std::sync::Arc::from(&b"a\xc3b"[..]));
+    let out = set
+        .execute("t", &data, &RenderContext::new())
+        .expect("execute");
+    let want = "r: 0=97:uint8,1=195:uint8,2=98:uint8,
+i: uint8 195 []uint8
+s: uint8 98 []interface {} true [98 195 97] %!T(MISSING) [97 195 98]
+p: [97 195 98]|[97 195 98]|[141 303 142]|[]byte{0x61, 0xc3, 0x62}|[]uint8
+e: true true 3
+j: \"YcNi\" [97]
+u: [97 195 98] %!T(MISSING) [195 98] %!T(MISSING) [97 195 98 1] %!T(MISSING) []interface {} [97 195 98 1] %!T(MISSING)";
+    assert_eq!(out, want);
+}
