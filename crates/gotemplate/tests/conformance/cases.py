@@ -837,6 +837,9 @@ UINT8 = [
     ("u8_int_param_err", r'{{ repeat (index "\x03" 0) "x" }}'),
     ("u8_range_int", r'{{ range (index "\x03" 0) }}{{ . }}{{ printf "%T" . }},{{ end }}|{{ range (index "\x00" 0) }}x{{ else }}empty{{ end }}|{{ range $v := index "\x02" 0 }}{{ $v | add 1 }}{{ end }}'),
     ("u8_range_two_vars_err", r'{{ range $i, $v := (index "\x03" 0) }}{{ . }}{{ end }}'),
+    ("u8_printf_flags", r'{{ $b := index "abc" 0 }}{{ printf "%.4x|%#X|%#b|% d|%+v|%5c|%-4q|%08.3d|%x|%6.1f|%v" $b $b $b $b $b $b $b $b (toString $b) (float64 $b) (index (list "abc") 0 2) }} {{ print nil $b }} {{ print $b nil "" $b }}'),
+    ("u8_dict_keys_and_copies", r'{{ $b := index "abc" 0 }}{{ $d := dict $b 1 "k" $b }}{{ toJson $d }} {{ hasKey $d "97" }} {{ printf "%v" $d }} {{ deepCopy $b | typeOf }} {{ deepCopy (list $b) | toJson }} {{ mergeOverwrite (dict "a" 1) (dict "a" $b) | toJson }} {{ required "x" $b }} {{ toYaml (dict "a" (list $b (index "\x00" 0))) | nindent 2 }}'),
+    ("u8_nindent_int_param_err", r'{{ nindent (index "\x02" 0) "x" }}'),
     ("u8_tpl_include_dot", r'{{ define "@u8" }}[{{ . }} {{ printf "%T" . }}]{{ end }}{{ $b := index "abc" 0 }}{{ tpl "{{ . }} {{ typeOf . }}" $b }} {{ include "@u8" $b }} {{ index (b64dec "AAE=") 1 | typeOf }}'),
 ]
 
