@@ -129,7 +129,7 @@ pub(crate) fn execute_tree(
     };
     let r = ex.walk_list(&dot, &tree.root);
     state.depth.set(depth);
-    r?;
+    r.map_err(|e| *e)?;
     Ok(ex.out)
 }
 
@@ -147,7 +147,9 @@ enum Flow {
     Continue,
 }
 
-type R<T> = Result<T, Error>;
+/// Errors are boxed inside the executor: every evaluation step returns an `R`, and a
+/// pointer-sized error keeps those results small on the hot path.
+type R<T> = Result<T, Box<Error>>;
 
 /// The longest list a function may return (sprig's `until` has the same cap).
 const MAX_LIST_LEN: usize = 1_000_000;
@@ -163,32 +165,32 @@ struct Exec<'t> {
 }
 
 impl<'t> Exec<'t> {
-    fn errorf(&self, msg: impl AsRef<str>) -> Error {
+    fn errorf(&self, msg: impl AsRef<str>) -> Box<Error> {
         let name = &self.tree.name;
         let (pos, ctx) = match self.at {
             At::None => {
-                return Error::exec(format!("template: {}: {}", name, msg.as_ref()));
+                return Box::new(Error::exec(format!("template: {}: {}", name, msg.as_ref())));
             }
             At::Arg(a) => (a.pos(), a.to_string()),
             At::Cmd(c) => (c.pos, c.to_string()),
             At::Node(n) => (node_pos(n), n.to_string()),
         };
-        Error::exec(format!(
+        Box::new(Error::exec(format!(
             "template: {}: executing {} at <{}>: {}",
             self.tree.location(pos),
             crate::gofmt::quote(name),
             ctx,
             msg.as_ref()
-        ))
+        )))
     }
 
     fn write(&mut self, s: &str) -> R<()> {
         let total = self.state.output.get() + s.len();
         if total > self.ctx.limits.max_output {
-            return Err(Error::Limit(format!(
+            return Err(Box::new(Error::Limit(format!(
                 "template: {}: output exceeds the limit of {} bytes",
                 self.tree.name, self.ctx.limits.max_output
-            )));
+            ))));
         }
         self.state.output.set(total);
         self.out.push_str(s);
@@ -202,10 +204,10 @@ impl<'t> Exec<'t> {
             && let Some(d) = self.state.deadline
             && Instant::now() > d
         {
-            return Err(Error::Limit(format!(
+            return Err(Box::new(Error::Limit(format!(
                 "template: {}: render deadline exceeded",
                 self.tree.name
-            )));
+            ))));
         }
         Ok(())
     }
@@ -789,10 +791,10 @@ impl<'t> Exec<'t> {
                     _ => false,
                 };
                 if too_big {
-                    return Err(Error::Limit(format!(
+                    return Err(Box::new(Error::Limit(format!(
                         "template: {}: result of {name} exceeds the render size limit",
                         self.tree.name
-                    )));
+                    ))));
                 }
                 Ok(v)
             }
@@ -803,17 +805,17 @@ impl<'t> Exec<'t> {
                 };
                 if e.limit {
                     // A limit hit in a nested execution ends the render unwrapped.
-                    return Err(Error::Limit(e.message));
+                    return Err(Box::new(Error::Limit(e.message)));
                 }
                 let Error::Exec { message, .. } =
-                    self.errorf(format!("error calling {name}: {}", e.message))
+                    *self.errorf(format!("error calling {name}: {}", e.message))
                 else {
                     unreachable!()
                 };
                 // Go wraps the function's error with %w: keep its chain for Helm's reformatting.
                 let mut causes = vec![e.message.clone()];
                 causes.extend(e.causes);
-                Err(Error::Exec { message, causes })
+                Err(Box::new(Error::Exec { message, causes }))
             }
         }
     }
