@@ -496,7 +496,7 @@ impl<'t> Exec<'t> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at = At::Arg(first);
-                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, fin);
+                return self.eval_field_chain(dot, dot, first, idents, &cmd.args, fin);
             }
             Arg::Chain { .. } => return self.eval_chain(dot, first, &cmd.args, fin),
             Arg::Identifier { name, .. } => {
@@ -551,7 +551,7 @@ impl<'t> Exec<'t> {
             self.not_a_function(args, &fin)?;
             return Ok(value);
         }
-        self.eval_field_chain(dot, value, node, &idents[1..], args, fin)
+        self.eval_field_chain(dot, &value, node, &idents[1..], args, fin)
     }
 
     fn eval_chain(&mut self, dot: &V, node: &'t Arg, args: &'t [Arg], fin: Option<V>) -> R<V> {
@@ -568,23 +568,27 @@ impl<'t> Exec<'t> {
             return Err(self.errorf(format!("indirection through explicit nil in {node}")));
         }
         let pipe = self.eval_arg_any(dot, inner)?;
-        self.eval_field_chain(dot, pipe, node, fields, args, fin)
+        self.eval_field_chain(dot, &pipe, node, fields, args, fin)
     }
 
     fn eval_field_chain(
         &mut self,
         dot: &V,
-        mut receiver: V,
+        receiver: &V,
         node: &'t Arg,
         idents: &'t [String],
         args: &'t [Arg],
         fin: Option<V>,
     ) -> R<V> {
         let n = idents.len();
-        for id in &idents[..n - 1] {
-            receiver = self.eval_field(dot, id, node, &[], None, receiver)?;
+        if n == 1 {
+            return self.eval_field(dot, &idents[0], node, args, fin, receiver);
         }
-        self.eval_field(dot, &idents[n - 1], node, args, fin, receiver)
+        let mut cur = self.eval_field(dot, &idents[0], node, &[], None, receiver)?;
+        for id in &idents[1..n - 1] {
+            cur = self.eval_field(dot, id, node, &[], None, &cur)?;
+        }
+        self.eval_field(dot, &idents[n - 1], node, args, fin, &cur)
     }
 
     fn eval_field(
@@ -594,9 +598,9 @@ impl<'t> Exec<'t> {
         node: &'t Arg,
         args: &'t [Arg],
         fin: Option<V>,
-        receiver: V,
+        receiver: &V,
     ) -> R<V> {
-        let recv = match &receiver {
+        let recv = match receiver {
             V::Invalid => {
                 if self.set.missing_key == MissingKey::Error {
                     return Err(self.errorf(format!(
@@ -849,7 +853,7 @@ impl<'t> Exec<'t> {
                         | (Param::Bytes, Value::Bytes(_))
                 );
                 if ok {
-                    return Ok(V::Val(x.clone()));
+                    return Ok(V::Val(v.into_value()));
                 }
                 Err(self.errorf(format!(
                     "wrong type for value; expected {}; got {}",
@@ -879,7 +883,7 @@ impl<'t> Exec<'t> {
             Arg::Field { idents, .. } => {
                 let v = self.eval_field_chain(
                     dot,
-                    dot.clone(),
+                    dot,
                     a,
                     idents,
                     std::slice::from_ref(a),
