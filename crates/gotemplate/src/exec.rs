@@ -881,14 +881,8 @@ impl<'t> Exec<'t> {
                 };
             }
             Arg::Field { idents, .. } => {
-                let v = self.eval_field_chain(
-                    dot,
-                    dot,
-                    a,
-                    idents,
-                    std::slice::from_ref(a),
-                    None,
-                )?;
+                let v =
+                    self.eval_field_chain(dot, dot, a, idents, std::slice::from_ref(a), None)?;
                 return self.validate_type(v, p);
             }
             Arg::Variable { .. } => {
