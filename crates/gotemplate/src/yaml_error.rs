@@ -108,7 +108,13 @@ type Parsed = Option<(Raw, HashMap<usize, Raw>)>;
 
 fn parse_first(text: &str) -> Result<Parsed, String> {
     precheck(text)?;
-    let mut text = std::borrow::Cow::Borrowed(text);
+    // libyaml takes a lone CR as a line break and reads every break in a scalar as LF, so
+    // LF in its place keeps values and line numbers and lets the helpers split on LF.
+    let mut text = if text.contains('\r') {
+        std::borrow::Cow::Owned(lone_cr_to_lf(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     // Where saphyr-parser refuses what libyaml accepts, the text is repaired (see [`repair`])
     // and parsed again.
     // Each repair fixes one line, so a text needs at most a few per line.
@@ -121,6 +127,20 @@ fn parse_first(text: &str) -> Result<Parsed, String> {
         }
     }
     Err("unknown problem parsing YAML content".into())
+}
+
+/// `text` with every CR not followed by LF replaced by LF.
+fn lone_cr_to_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Repairs tried per text at most (each one parses the text again).
@@ -143,14 +163,23 @@ enum Attempt {
     Fail(String),
 }
 
-/// `text` with 1-based line `line1` indented by enough spaces to be deeper than any line.
-fn indent_line(text: &str, line1: usize) -> String {
-    let depth = text
-        .lines()
-        .map(|l| l.len() - l.trim_start_matches(' ').len())
-        .max()
-        .unwrap_or(0)
-        + 1;
+/// `text` with 1-based line `line1` indented by enough spaces to be deeper than any other
+/// line, or `None` when it already is (it was repaired before and that did not help).
+fn indent_line(text: &str, line1: usize) -> Option<String> {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut this = 0;
+    let mut others = 0;
+    for (i, l) in text.split('\n').enumerate() {
+        if i + 1 == line1 {
+            this = indent(l);
+        } else {
+            others = others.max(indent(l));
+        }
+    }
+    if this > others {
+        return None;
+    }
+    let depth = others + 1 - this;
     let mut out = String::with_capacity(text.len() + depth);
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line1 {
@@ -158,7 +187,7 @@ fn indent_line(text: &str, line1: usize) -> String {
         }
         out.push_str(l);
     }
-    out
+    Some(out)
 }
 
 /// `text` changed so that saphyr-parser reads it as libyaml would, for an error `e` that
@@ -197,9 +226,9 @@ fn repair(text: &str, src: &Src, e: &ScanError) -> Option<String> {
         // Multi-line quoted scalars and flow collections need no indentation in libyaml;
         // indenting the line more changes no value (line folding drops leading blanks).
         "invalid indentation in quoted scalar" if quote_closed(text, at) => {
-            Some(indent_line(text, first_unindented_line(text, line1)))
+            indent_line(text, first_unindented_line(text, line1))
         }
-        "invalid indentation in flow construct" => Some(indent_line(text, line1)),
+        "invalid indentation in flow construct" => indent_line(text, line1),
         _ => None,
     }
 }
@@ -1803,6 +1832,18 @@ mod tests {
         assert_eq!(
             ours("a: 'x\nb: 1'\nc: [1,\n2]").unwrap(),
             serde_json::json!({"a": "x b: 1", "c": [1.0, 2.0]})
+        );
+    }
+
+    #[test]
+    fn a_repair_that_does_not_help_is_not_repeated() {
+        // Found by the fuzzer: re-indenting the same line doubled it each round.
+        let text = "a: [b, {  [b,: [b, {  [b,\r:---\n0a block x\n\n: 1 {\r:x\n\n: 1 { []sc]alar";
+        assert!(ours(text).is_err());
+        assert_eq!(lone_cr_to_lf("a\rb\r\nc\r"), "a\nb\r\nc\n");
+        assert_eq!(
+            ours("a: 1\rb: [2,\r 3]\r").unwrap()["b"],
+            serde_json::json!([2.0, 3.0])
         );
     }
 
