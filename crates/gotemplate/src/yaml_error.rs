@@ -51,6 +51,30 @@ pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, YamlToJsonError> {
     to_json(&node).map_err(YamlToJsonError::Json)
 }
 
+/// `text` (every document) changed where saphyr-parser refuses what libyaml, and so Helm,
+/// accepts: tabs after `:`, a `#` right after a token, multi-line quoted scalars and flow
+/// collections without indentation, lone CR line breaks. Line numbers and values stay as
+/// they were. `None` when no change was needed or saphyr-parser still refuses the text.
+pub fn libyaml_compatible(text: &str) -> Option<String> {
+    let mut cur = lone_cr_to_lf(text);
+    for _ in 0..(16 + 2 * breaks(&cur)).min(MAX_REPAIRS) {
+        let src = Src::new(&cur);
+        let mut parser = Parser::new_from_str(&cur);
+        let error = loop {
+            match parser.next_event() {
+                None | Some(Ok((Event::StreamEnd, _))) => break None,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Some(e),
+            }
+        };
+        match error {
+            None => return (cur != text).then_some(cur),
+            Some(e) => cur = repair(&cur, &src, &e, false)?,
+        }
+    }
+    None
+}
+
 /// The go-yaml v2 message (`line N: problem` or `problem`, without the `yaml: ` prefix) for the
 /// first syntax error in the first document of `text`, or `None` when go-yaml would parse it.
 pub fn syntax_error(text: &str) -> Option<String> {
@@ -192,11 +216,11 @@ fn indent_line(text: &str, line1: usize) -> Option<String> {
 
 /// `text` changed so that saphyr-parser reads it as libyaml would, for an error `e` that
 /// libyaml does not raise; the change keeps every line number and value.
-fn repair(text: &str, src: &Src, e: &ScanError) -> Option<String> {
+fn repair(text: &str, src: &Src, e: &ScanError, first_document: bool) -> Option<String> {
     let line1 = e.marker().line();
     let at = src.byte(e.marker().index());
     match e.info() {
-        "invalid content after document end marker" => {
+        "invalid content after document end marker" if first_document => {
             // Only the first document matters: drop everything after its end marker.
             let line_start = text
                 .split_inclusive('\n')
@@ -249,7 +273,7 @@ fn parse_once(text: &str) -> Result<Parsed, Attempt> {
                     // look-ahead for the next token can still fail.
                     break;
                 }
-                if let Some(fixed) = repair(text, &src, &e) {
+                if let Some(fixed) = repair(text, &src, &e, true) {
                     return Err(Attempt::Repair(fixed));
                 }
                 let mut open: Vec<Open> = Vec::with_capacity(stack.len());
@@ -1845,6 +1869,19 @@ mod tests {
             ours("a: 1\rb: [2,\r 3]\r").unwrap()["b"],
             serde_json::json!([2.0, 3.0])
         );
+    }
+
+    #[test]
+    fn libyaml_compatible_text_for_other_readers() {
+        let text = "a:\tb\n---\nc: 'x\ny'\nd: [1,\n2]#c\n";
+        let fixed = libyaml_compatible(text).unwrap();
+        assert_eq!(fixed.lines().count(), text.lines().count());
+        let mut p = Parser::new_from_str(&fixed);
+        while let Some(ev) = p.next_event() {
+            assert!(ev.is_ok(), "{fixed:?}: {ev:?}");
+        }
+        assert_eq!(libyaml_compatible("a: b\n"), None);
+        assert_eq!(libyaml_compatible("a: [\n"), None);
     }
 
     #[test]

@@ -626,6 +626,10 @@ fn head_streaming(doc: &str) -> Option<Result<Head, yamlconv::YamlError>> {
         let ev = match ev {
             Ok((ev, _)) => ev,
             Err(e) => {
+                if gotemplate::yaml_error::libyaml_compatible(doc).is_some() {
+                    // go-yaml reads it: the full parse repairs the text first.
+                    return None;
+                }
                 return Some(Err(yamlconv::YamlError::Syntax(yamlconv::syntax_message(
                     doc, &e,
                 ))));

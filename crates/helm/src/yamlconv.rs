@@ -176,7 +176,16 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut root: Option<Node> = None;
     while let Some(ev) = parser.next_event() {
-        let (ev, _span) = ev.map_err(|e| YamlError::Syntax(syntax_message(text, &e)))?;
+        let (ev, _span) = match ev {
+            Ok(x) => x,
+            Err(e) => {
+                // saphyr-parser refuses a few things go-yaml accepts (tabs after `:`, ...).
+                if let Some(fixed) = gotemplate::yaml_error::libyaml_compatible(text) {
+                    return parse_docs(&fixed, first_only);
+                }
+                return Err(YamlError::Syntax(syntax_message(text, &e)));
+            }
+        };
         let done: Option<(Node, usize)> = match ev {
             Event::StreamStart | Event::Nothing | Event::DocumentStart(_) => None,
             Event::StreamEnd => break,
