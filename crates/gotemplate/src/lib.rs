@@ -26,6 +26,7 @@ pub mod sprig;
 mod template;
 pub mod toml;
 pub mod value;
+pub mod yaml11;
 pub mod yaml_error;
 pub mod yaml_out;
 

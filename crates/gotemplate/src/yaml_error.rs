@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use crate::yaml11::Resolved;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
 /// Why sigs.k8s.io/yaml's `YAMLToJSON` failed, worded as Helm shows it.
@@ -1347,7 +1348,16 @@ fn decode_scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Node, St
     if !resolvable {
         return Ok(Node::Str(value.to_string()));
     }
-    let (rtag, out) = resolve(value, suffix);
+    let resolved = crate::yaml11::resolve(value, suffix);
+    let rtag = resolved.tag();
+    let out = match resolved {
+        Resolved::Null => Node::Null,
+        Resolved::Bool(b) => Node::Bool(b),
+        Resolved::Int(i) => Node::Int(i),
+        Resolved::Uint(u) => Node::Uint(u),
+        Resolved::Float(f) => Node::Float(f),
+        Resolved::Timestamp | Resolved::Str => Node::Str(value.to_string()),
+    };
     let want = suffix.unwrap_or("");
     if want.is_empty() || want == rtag || want == "str" {
         return Ok(if rtag == "timestamp" || want == "str" {
@@ -1366,177 +1376,6 @@ fn decode_scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<Node, St
         short_tag(&format!("{LONG_TAG}{rtag}")),
         short_tag(tag)
     ))
-}
-
-/// go-yaml v2 `resolve`: the resolved tag suffix and value of a scalar.
-fn resolve(s: &str, want: Option<&str>) -> (&'static str, Node) {
-    let str_node = || ("str", Node::Str(s.to_string()));
-    if want == Some("str") {
-        return str_node();
-    }
-    let hint = match s.as_bytes().first() {
-        None => b'N',
-        Some(b'+' | b'-') => b'S',
-        Some(b'0'..=b'9') => b'D',
-        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => b'M',
-        Some(b'.') => b'.',
-        Some(_) => 0,
-    };
-    if hint == 0 {
-        return str_node();
-    }
-    match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return ("bool", Node::Bool(true));
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return ("bool", Node::Bool(false));
-        }
-        "" | "~" | "null" | "Null" | "NULL" => return ("null", Node::Null),
-        ".nan" | ".NaN" | ".NAN" => return ("float", Node::Float(f64::NAN)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return ("float", Node::Float(f64::INFINITY));
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return ("float", Node::Float(f64::NEG_INFINITY)),
-        "<<" => return ("merge", Node::Str(s.to_string())),
-        _ => {}
-    }
-    match hint {
-        b'.' => {
-            if let Some(f) = go_parse_float(s) {
-                return ("float", Node::Float(f));
-            }
-        }
-        b'D' | b'S' => {
-            if (want.is_none() || want == Some("timestamp")) && is_timestamp(s) {
-                return ("timestamp", Node::Str(s.to_string()));
-            }
-            let plain = s.replace('_', "");
-            if let Some(i) = go_parse_int(&plain) {
-                return ("int", Node::Int(i));
-            }
-            if let Some(u) = go_parse_uint(&plain) {
-                return ("int", Node::Uint(u));
-            }
-            if yaml_style_float(&plain)
-                && let Some(f) = go_parse_float(&plain)
-            {
-                return ("float", Node::Float(f));
-            }
-            if let Some(bin) = plain.strip_prefix("0b") {
-                if let Ok(i) = i64::from_str_radix(bin, 2) {
-                    return ("int", Node::Int(i));
-                }
-                if let Ok(u) = u64::from_str_radix(bin, 2) {
-                    return ("int", Node::Uint(u));
-                }
-            } else if let Some(bin) = plain.strip_prefix("-0b")
-                && let Ok(i) = i64::from_str_radix(&format!("-{bin}"), 2)
-            {
-                return ("int", Node::Int(i));
-            }
-        }
-        _ => {}
-    }
-    str_node()
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn yaml_style_float(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let mant_ok = match mant.split_once('.') {
-        Some(("", frac)) => digits(frac),
-        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
-        None => digits(mant),
-    };
-    let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
-    mant_ok && exp_ok
-}
-
-/// Go `strconv.ParseFloat(s, 64)` for decimal text (a range error fails).
-fn go_parse_float(s: &str) -> Option<f64> {
-    if s.contains('_') || s.contains(['i', 'I', 'n', 'N', 'x', 'X']) {
-        return None;
-    }
-    s.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-/// Go `strconv.ParseInt(s, 0, 64)`.
-fn go_parse_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mag = go_parse_uint(body)?;
-    if neg {
-        if mag <= i64::MAX as u64 + 1 {
-            Some((mag as i64).wrapping_neg())
-        } else {
-            None
-        }
-    } else {
-        i64::try_from(mag).ok()
-    }
-}
-
-/// Go `strconv.ParseUint(s, 0, 64)` (no sign).
-fn go_parse_uint(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
-}
-
-/// go-yaml v2's timestamp check (YYYY-M-D, optionally with a time).
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
-    }
-    let (date, time) = match s.find(['T', 't', ' ']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let parts: Vec<&str> = date.split('-').collect();
-    let num = |p: &str, max: u32| {
-        (1..=2).contains(&p.len())
-            && p.bytes().all(|c| c.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
-    };
-    if parts.len() != 3 || !num(parts[1], 12) || !num(parts[2], 31) {
-        return false;
-    }
-    match time {
-        None => true,
-        Some(t) => {
-            let t = t.trim_end_matches('Z');
-            let clock = t.split(['+', '-']).next().unwrap_or("");
-            let hms: Vec<&str> = clock.split(':').collect();
-            hms.len() == 3
-                && hms.iter().all(|p| {
-                    let p = p.split('.').next().unwrap_or("");
-                    (1..=2).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
-                })
-        }
-    }
 }
 
 /// Bytes as Go's `json.Marshal` writes a string: each byte of an invalid UTF-8 sequence
@@ -1946,11 +1785,6 @@ mod tests {
         assert_eq!(go_float32_g(18446744073709551616.0), "1.8446744e+19");
         assert_eq!(go_float32_g(0.0001), "0.0001");
         assert_eq!(go_float32_g(0.00001), "1e-05");
-        assert_eq!(go_parse_int("0x10"), Some(16));
-        assert_eq!(go_parse_int("-017"), Some(-15));
-        assert_eq!(go_parse_int("9223372036854775808"), None);
-        assert_eq!(go_parse_uint("9223372036854775808"), Some(1 << 63));
-        assert!(yaml_style_float("1.") && yaml_style_float("-.5e3") && !yaml_style_float("1e"));
         assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
         assert_eq!(decode_base64("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
         assert_eq!(decode_base64("aGVsbG8"), None);

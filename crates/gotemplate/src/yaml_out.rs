@@ -272,7 +272,7 @@ fn resolves_non_string(s: &str, flavor: Flavor) -> bool {
     {
         return true;
     }
-    if is_yaml_float(&plain) {
+    if crate::yaml11::is_float_syntax(&plain) {
         return true;
     }
     if let Some(b) = plain
@@ -286,47 +286,7 @@ fn resolves_non_string(s: &str, flavor: Flavor) -> bool {
     if flavor == Flavor::V2 && is_base60_float(s) {
         return true;
     }
-    is_timestamp(s)
-}
-
-fn is_yaml_float(s: &str) -> bool {
-    // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let st = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - st
-    };
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    } else {
-        if digits(&mut i) == 0 {
-            return false;
-        }
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            digits(&mut i);
-        }
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
+    crate::yaml11::is_timestamp(s)
 }
 
 fn is_base60_float(s: &str) -> bool {
@@ -365,41 +325,6 @@ fn is_base60_float(s: &str) -> bool {
         }
     }
     n > 0
-}
-
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    let i = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if i != 4 || i == b.len() || b[i] != b'-' {
-        return false;
-    }
-    // YYYY-M-D, optionally followed by a time part.
-    let rest = &s[5..];
-    let (date, time) = match rest.find(['T', 't', ' ']) {
-        Some(p) => (&rest[..p], Some(&rest[p + 1..])),
-        None => (rest, None),
-    };
-    let dp: Vec<&str> = date.split('-').collect();
-    if dp.len() != 2
-        || !dp
-            .iter()
-            .all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit()))
-    {
-        return false;
-    }
-    match time {
-        None => true,
-        Some(t) => {
-            let hms: Vec<&str> = t.splitn(3, ':').collect();
-            hms.len() == 3
-                && hms[0].len() <= 2
-                && hms[0].bytes().all(|c| c.is_ascii_digit())
-                && hms[1].len() <= 2
-                && hms[1].bytes().all(|c| c.is_ascii_digit())
-                && !hms[2].is_empty()
-                && hms[2].as_bytes()[0].is_ascii_digit()
-        }
-    }
 }
 
 fn format_float(f: f64) -> String {
