@@ -136,7 +136,7 @@ fn main() {
             Ok(true) => std::process::exit(1),
             Ok(false) => Ok(()),
             Err(err) => {
-                eprintln!("✗ {err:#}");
+                eprintln!("✗ {}", error_line(&err));
                 std::process::exit(2);
             }
         },
@@ -147,7 +147,42 @@ fn main() {
     };
     if let Err(err) = result {
         // One readable line, as upstream: `✗ <message>`.
-        eprintln!("✗ {err:#}");
+        eprintln!("✗ {}", error_line(&err));
         std::process::exit(1);
+    }
+}
+
+/// An error and its causes on one line, as `{:#}` joins them, minus each cause whose text the
+/// line already ends with: library errors often word their cause into their own message, and
+/// `reading chart file x: No such file or directory` should not repeat its last part.
+fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.is_empty() && line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_line_drops_causes_already_worded() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(io)
+            .context("reading x: no such file")
+            .context("loading chart x");
+        assert_eq!(
+            super::error_line(&err),
+            "loading chart x: reading x: no such file"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::error_line(&plain), "outer: inner");
     }
 }

@@ -216,6 +216,9 @@ pub fn parse_dependencies(node: Option<&Node>) -> Result<Vec<Dependency>, Metada
 
 /// Parses `Chart.yaml` (no validation).
 pub fn parse_metadata(data: &[u8]) -> Result<Metadata, MetadataError> {
+    if let Some(problem) = gotemplate::gostr::yaml_reader_error(data) {
+        return Err(yamlconv::YamlError::Syntax(problem.to_string()).into());
+    }
     let text_data = String::from_utf8_lossy(data);
     let node = yamlconv::parse_first(&text_data)?.unwrap_or(Node::Map(Vec::new()));
     if !matches!(node, Node::Map(_)) {

@@ -40,7 +40,7 @@ pub enum LoadError {
     #[error(transparent)]
     Metadata(#[from] MetadataError),
     /// `values.yaml` does not parse.
-    #[error("cannot load values.yaml: {0}")]
+    #[error("cannot load values.yaml: cannot unmarshal yaml document: {0}")]
     Values(#[source] yamlconv::YamlError),
     /// `requirements.yaml` does not parse.
     #[error("cannot load requirements.yaml: {0}")]
@@ -310,6 +310,12 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
             "Chart.lock" => {}
             "requirements.lock" => requirements_lock = Some(f.data),
             "values.yaml" => {
+                // go-yaml's reader refuses bad UTF-8 before any syntax.
+                if let Some(problem) = gotemplate::gostr::yaml_reader_error(&f.data) {
+                    return Err(LoadError::Values(yamlconv::YamlError::Syntax(
+                        problem.to_string(),
+                    )));
+                }
                 c.values = yamlconv::parse_values(&String::from_utf8_lossy(&f.data))
                     .map_err(LoadError::Values)?;
             }
