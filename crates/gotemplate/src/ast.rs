@@ -29,6 +29,39 @@ impl Tree {
     pub fn is_empty(&self) -> bool {
         list_is_empty(&self.root)
     }
+
+    /// Whether any action of the tree calls one of the functions `names`.
+    pub fn calls_any(&self, names: &[&str]) -> bool {
+        list_calls(&self.root, names)
+    }
+}
+
+fn list_calls(list: &[Node], names: &[&str]) -> bool {
+    list.iter().any(|n| match n {
+        Node::Action { pipe } => pipe_calls(pipe, names),
+        Node::If(b) | Node::With(b) | Node::Range(b) => {
+            pipe_calls(&b.pipe, names)
+                || list_calls(&b.list, names)
+                || b.else_list.as_deref().is_some_and(|l| list_calls(l, names))
+        }
+        Node::Template { pipe, .. } => pipe.as_ref().is_some_and(|p| pipe_calls(p, names)),
+        Node::Text { .. } | Node::Break { .. } | Node::Continue { .. } => false,
+    })
+}
+
+fn pipe_calls(pipe: &Pipe, names: &[&str]) -> bool {
+    pipe.cmds
+        .iter()
+        .any(|c| c.args.iter().any(|a| arg_calls(a, names)))
+}
+
+fn arg_calls(arg: &Arg, names: &[&str]) -> bool {
+    match arg {
+        Arg::Identifier { name, .. } => names.contains(&name.as_str()),
+        Arg::Chain { node, .. } => arg_calls(node, names),
+        Arg::Pipe(p) => pipe_calls(p, names),
+        _ => false,
+    }
 }
 
 fn list_is_empty(list: &[Node]) -> bool {

@@ -181,6 +181,12 @@ impl TemplateSet {
         crate::exec::execute_root(self, ctx, name, data)
     }
 
+    /// Whether any template of the set calls one of the functions `names` (e.g. to know that
+    /// no template can change maps that other templates see).
+    pub fn calls_any(&self, names: &[&str]) -> bool {
+        self.templates.values().any(|t| t.calls_any(names))
+    }
+
     pub(crate) fn lookup(&self, name: &str) -> Option<&Arc<Tree>> {
         self.templates.get(name)
     }

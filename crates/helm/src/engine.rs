@@ -226,6 +226,31 @@ pub fn render(
     ctx: &RenderContext,
     lookup: Option<Arc<dyn Lookup>>,
 ) -> Result<BTreeMap<String, String>, RenderError> {
+    render_files(
+        chart,
+        values,
+        release,
+        caps,
+        ctx,
+        lookup,
+        MAX_RENDER_THREADS,
+        PARALLEL_AFTER,
+    )
+}
+
+/// [`render`] with at most `max_threads` rendering threads (1: Helm's sequential way), which
+/// start once rendering has taken `parallel_after`.
+#[allow(clippy::too_many_arguments)]
+fn render_files(
+    chart: &Chart,
+    values: &Value,
+    release: &ReleaseOptions,
+    caps: &Capabilities,
+    ctx: &RenderContext,
+    lookup: Option<Arc<dyn Lookup>>,
+    max_threads: usize,
+    parallel_after: std::time::Duration,
+) -> Result<BTreeMap<String, String>, RenderError> {
     let mut top = Map::new();
     let mut rel = Map::new();
     rel.insert("Name".into(), Value::str(release.name.as_str()));
@@ -251,33 +276,188 @@ pub fn render(
         set.parse(k, &tpls[k].text)
             .map_err(|e| RenderError(cleanup_parse_error(k, &e)))?;
     }
-    let mut rendered = BTreeMap::new();
-    for k in &keys {
-        let base = k.rsplit('/').next().unwrap_or(k);
-        if base.starts_with('_') {
-            continue;
-        }
-        let r = &tpls[k];
+    let jobs: Vec<&String> = keys
+        .iter()
+        .filter(|k| !k.rsplit('/').next().unwrap_or(k).starts_with('_'))
+        .collect();
+    let template_of = |k: &str| {
         let mut tm = Map::new();
-        tm.insert("Name".into(), Value::str(k.as_str()));
-        tm.insert("BasePath".into(), Value::str(r.base_path.as_str()));
-        r.scope.write().insert("Template".into(), Value::map(tm));
-        let out = set
-            .execute(k, &Value::Map(r.scope.clone()), ctx)
-            .map_err(|e| RenderError(reformat_exec_error(k, &e)))?;
-        let out = if out.contains("<no value>") {
+        tm.insert("Name".into(), Value::str(k));
+        tm.insert("BasePath".into(), Value::str(tpls[k].base_path.as_str()));
+        Value::map(tm)
+    };
+    let finish = |k: &str, out: Result<String, gotemplate::Error>| {
+        let out = out.map_err(|e| RenderError(reformat_exec_error(k, &e)))?;
+        Ok(if out.contains("<no value>") {
             out.replace("<no value>", "")
         } else {
             out
-        };
-        rendered.insert(k.clone(), out);
+        })
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .min(max_threads);
+    let mut rendered = BTreeMap::new();
+    if workers < 2 || set.calls_any(SHARED_STATE_FUNCTIONS) {
+        // Helm's way: one file after another, each chart's scope map shared by its files
+        // and updated with `.Template` before each.
+        for k in jobs {
+            let r = &tpls[k.as_str()];
+            r.scope.write().insert("Template".into(), template_of(k));
+            let out = finish(k, set.execute(k, &Value::Map(r.scope.clone()), ctx))?;
+            rendered.insert(k.clone(), out);
+        }
+        return Ok(rendered);
+    }
+    // No template can change a map another one sees, so files render side by side. Each gets
+    // the scopes it can reach as they would be at its turn in Helm's order: its own with its
+    // `.Template`, subcharts' (via `.Subcharts`) with the `.Template` of their file rendered last.
+    let mut last_template: BTreeMap<String, Value> = BTreeMap::new();
+    let mut scopes = Vec::with_capacity(jobs.len());
+    for k in &jobs {
+        let chart_path = chart_path_of(&tpls[k.as_str()].base_path);
+        let own = template_of(k);
+        scopes.push(scope_view(
+            &tpls[k.as_str()].scope,
+            chart_path,
+            &last_template,
+            (chart_path, &own),
+        ));
+        last_template.insert(chart_path.to_string(), own);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<String, gotemplate::Error>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    // Renders the next file of the queue; false when none is left.
+    let work = || {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(k) = jobs.get(i) else { return false };
+        let out = set.execute(k, &Value::Map(scopes[i].clone()), ctx);
+        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+        true
+    };
+    std::thread::scope(|s| {
+        // Files render here first; threads join in only once the render has taken long
+        // enough to pay for them (a small chart renders faster than threads start).
+        let started = std::time::Instant::now();
+        let mut spawned = false;
+        while work() {
+            let left = jobs
+                .len()
+                .saturating_sub(next.load(std::sync::atomic::Ordering::Relaxed));
+            if !spawned && left >= 2 && started.elapsed() >= parallel_after {
+                for _ in 1..workers.min(left) {
+                    s.spawn(|| while work() {});
+                }
+                spawned = true;
+            }
+        }
+    });
+    // The first failure in Helm's order is the one Helm reports.
+    for (k, r) in jobs.iter().zip(results) {
+        let out = r
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .expect("every job ran");
+        rendered.insert((*k).clone(), finish(k, out)?);
     }
     Ok(rendered)
+}
+
+/// Functions that change maps other templates can see (`set` on `.Values` or on a scope),
+/// or run text known only while rendering (`tpl`). A chart calling any of them renders its
+/// files one after another, exactly in Helm's order.
+const SHARED_STATE_FUNCTIONS: &[&str] = &[
+    "set",
+    "unset",
+    "merge",
+    "mustMerge",
+    "mergeOverwrite",
+    "mustMergeOverwrite",
+    "tpl",
+];
+
+/// At most this many threads render one chart's files.
+const MAX_RENDER_THREADS: usize = 4;
+
+/// Once rendering has taken this long, the files left render on threads too.
+const PARALLEL_AFTER: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// `chart/charts/sub` for the base path `chart/charts/sub/templates`.
+fn chart_path_of(base_path: &str) -> &str {
+    base_path.strip_suffix("/templates").unwrap_or(base_path)
+}
+
+/// A copy of the scope of the chart at `path` and of its subcharts' scopes (reached through
+/// `.Subcharts`) with `.Template` as Helm's sequential render leaves it: `own` for the file
+/// being rendered, else the template its chart rendered last, else none.
+fn scope_view(
+    scope: &MapRef,
+    path: &str,
+    last_template: &BTreeMap<String, Value>,
+    own: (&str, &Value),
+) -> MapRef {
+    let mut m = scope.read().clone();
+    m.remove("Template");
+    if path == own.0 {
+        m.insert("Template".into(), own.1.clone());
+    } else if let Some(t) = last_template.get(path) {
+        m.insert("Template".into(), t.clone());
+    }
+    if let Some(Value::Map(subs)) = m.get("Subcharts") {
+        let views: Map = subs
+            .read()
+            .iter()
+            .map(|(name, v)| {
+                let v = match v {
+                    Value::Map(child) => Value::Map(scope_view(
+                        child,
+                        &format!("{path}/charts/{name}"),
+                        last_template,
+                        own,
+                    )),
+                    other => other.clone(),
+                };
+                (name.clone(), v)
+            })
+            .collect();
+        m.insert("Subcharts".into(), Value::Map(MapRef::new(views)));
+    }
+    MapRef::new(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Side-by-side rendering must see exactly what Helm's one-file-after-another render sees,
+    /// `.Template` of subcharts through `.Subcharts` included.
+    #[test]
+    fn parallel_render_equals_sequential() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/charts");
+        for name in ["template-views", "nested", "globals", "big"] {
+            let mut chart = crate::loader::load(&dir.join(name)).unwrap();
+            let values = serde_json::Map::new();
+            crate::deps::process_dependencies(&mut chart, &values).unwrap();
+            let coalesced = crate::coalesce::coalesce_values(&chart, &values).unwrap();
+            let tvalues = values_to_template(&serde_json::Value::Object(coalesced));
+            let release = ReleaseOptions {
+                name: "r".into(),
+                namespace: "default".into(),
+                revision: 1,
+                is_install: true,
+                is_upgrade: false,
+            };
+            let caps = Capabilities::default();
+            let ctx = RenderContext::new();
+            let run = |threads| {
+                let now = std::time::Duration::ZERO;
+                render_files(&chart, &tvalues, &release, &caps, &ctx, None, threads, now).unwrap()
+            };
+            assert_eq!(run(1), run(4), "{name}");
+        }
+    }
 
     #[test]
     fn template_order_matches_helm() {

@@ -728,66 +728,122 @@ fn less_by_kind(a: &str, b: &str) -> std::cmp::Ordering {
 pub fn sort_manifests(
     files: &BTreeMap<String, String>,
 ) -> Result<(Vec<Hook>, Vec<Manifest>), SortError> {
+    let files: Vec<(&String, &String)> = files
+        .iter()
+        .filter(|(path, content)| {
+            let base = path.rsplit('/').next().unwrap_or(path);
+            !base.starts_with('_') && !trim_space(content).is_empty()
+        })
+        .collect();
+    // Reading the documents' heads is independent per file: large renders spread it over
+    // threads, and the results are joined in path order, so nothing observable changes.
+    let total: usize = files.iter().map(|(_, c)| c.len()).sum();
+    let workers = if total < PARALLEL_SORT_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(files.len())
+            .min(4)
+    };
+    let per_file: Vec<Result<FileParts, SortError>> = if workers < 2 {
+        files.iter().map(|(p, c)| sort_file(p, c)).collect()
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<Result<FileParts, SortError>>>> =
+            files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((p, c)) = files.get(i) else { break };
+                        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(sort_file(p, c));
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect("every file was read")
+            })
+            .collect()
+    };
     let mut hooks = Vec::new();
     let mut generic = Vec::new();
-    for (path, content) in files {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with('_') || trim_space(content).is_empty() {
-            continue;
-        }
-        for doc in split_manifests(content) {
-            let h = head(&doc).map_err(|source| SortError {
-                path: path.clone(),
-                source,
-            })?;
-            let hook_types = h
-                .annotations
-                .as_ref()
-                .and_then(|a| a.iter().rev().find(|(k, _)| k == "helm.sh/hook"))
-                .map(|(_, v)| v.clone());
-            let Some(hook_types) = hook_types else {
-                generic.push(Manifest {
-                    name: path.clone(),
-                    content: doc,
-                    kind: h.kind,
-                });
-                continue;
-            };
-            let weight = h
-                .annotations
-                .as_ref()
-                .and_then(|a| a.iter().rev().find(|(k, _)| k == "helm.sh/hook-weight"))
-                .and_then(|(_, v)| go_atoi(v))
-                .unwrap_or(0);
-            let mut events = Vec::new();
-            let mut unknown = false;
-            for t in hook_types.split(',') {
-                let t = trim_space(t).to_lowercase();
-                if !HOOK_EVENTS.contains(&t.as_str()) {
-                    unknown = true;
-                    break;
-                }
-                events.push(if t == "test-success" {
-                    "test".to_string()
-                } else {
-                    t
-                });
-            }
-            if unknown {
-                continue;
-            }
-            hooks.push(Hook {
-                name: h.name,
-                kind: h.kind,
-                path: path.clone(),
-                manifest: doc,
-                events,
-                weight,
-            });
-        }
+    for parts in per_file {
+        let (h, g) = parts?;
+        hooks.extend(h);
+        generic.extend(g);
     }
     hooks.sort_by(|a, b| less_by_kind(&a.kind, &b.kind));
     generic.sort_by(|a, b| less_by_kind(&a.kind, &b.kind));
+    Ok((hooks, generic))
+}
+
+/// Rendered output from this size on has its heads read on several threads.
+const PARALLEL_SORT_BYTES: usize = 256 * 1024;
+
+/// The hooks and plain manifests of one rendered file, in document order.
+type FileParts = (Vec<Hook>, Vec<Manifest>);
+
+/// Splits one rendered file into documents and classifies each by its head.
+fn sort_file(path: &str, content: &str) -> Result<FileParts, SortError> {
+    let mut hooks = Vec::new();
+    let mut generic = Vec::new();
+    for doc in split_manifests(content) {
+        let h = head(&doc).map_err(|source| SortError {
+            path: path.to_string(),
+            source,
+        })?;
+        let hook_types = h
+            .annotations
+            .as_ref()
+            .and_then(|a| a.iter().rev().find(|(k, _)| k == "helm.sh/hook"))
+            .map(|(_, v)| v.clone());
+        let Some(hook_types) = hook_types else {
+            generic.push(Manifest {
+                name: path.to_string(),
+                content: doc,
+                kind: h.kind,
+            });
+            continue;
+        };
+        let weight = h
+            .annotations
+            .as_ref()
+            .and_then(|a| a.iter().rev().find(|(k, _)| k == "helm.sh/hook-weight"))
+            .and_then(|(_, v)| go_atoi(v))
+            .unwrap_or(0);
+        let mut events = Vec::new();
+        let mut unknown = false;
+        for t in hook_types.split(',') {
+            let t = trim_space(t).to_lowercase();
+            if !HOOK_EVENTS.contains(&t.as_str()) {
+                unknown = true;
+                break;
+            }
+            events.push(if t == "test-success" {
+                "test".to_string()
+            } else {
+                t
+            });
+        }
+        if unknown {
+            continue;
+        }
+        hooks.push(Hook {
+            name: h.name,
+            kind: h.kind,
+            path: path.to_string(),
+            manifest: doc,
+            events,
+            weight,
+        });
+    }
     Ok((hooks, generic))
 }
 
@@ -947,6 +1003,50 @@ mod tests {
             fast_answers * 10 > originals * 8,
             "fast path answered only {fast_answers} of {originals} documents"
         );
+    }
+
+    /// Large renders read heads on several threads; the result must be the one-thread result.
+    #[test]
+    fn large_renders_sort_as_one_thread_would() {
+        let mut files = BTreeMap::new();
+        for f in 0..5 {
+            let mut text = String::new();
+            for d in 0..2000 {
+                let kind = ["Deployment", "Service", "ConfigMap", "Zed"][(d + f) % 4];
+                text.push_str(&format!(
+                    "---\nkind: {kind}\nmetadata:\n  name: f{f}-d{d}\n  annotations:\n"
+                ));
+                if d % 500 == 7 {
+                    text.push_str("    helm.sh/hook: post-install\n");
+                }
+                text.push_str("    note: x\n");
+            }
+            files.insert(format!("c/templates/f{f}.yaml"), text);
+        }
+        assert!(files.values().map(String::len).sum::<usize>() > PARALLEL_SORT_BYTES);
+        let (hooks, manifests) = sort_manifests(&files).unwrap();
+        let (mut want_hooks, mut want_manifests) = (Vec::new(), Vec::new());
+        for (p, c) in &files {
+            let (h, m) = sort_file(p, c).unwrap();
+            want_hooks.extend(h);
+            want_manifests.extend(m);
+        }
+        want_hooks.sort_by(|a, b| less_by_kind(&a.kind, &b.kind));
+        want_manifests.sort_by(|a, b| less_by_kind(&a.kind, &b.kind));
+        let names = |m: &[Manifest]| m.iter().map(|m| m.content.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&manifests), names(&want_manifests));
+        let hook_names = |h: &[Hook]| h.iter().map(|h| h.name.clone()).collect::<Vec<_>>();
+        assert_eq!(hook_names(&hooks), hook_names(&want_hooks));
+        assert_eq!(hooks.len(), 20);
+        // The first broken file in path order is the one reported.
+        for f in [3, 1] {
+            files
+                .get_mut(&format!("c/templates/f{f}.yaml"))
+                .unwrap()
+                .push_str("---\na: b\n c: d\n");
+        }
+        let err = sort_manifests(&files).unwrap_err();
+        assert_eq!(err.path, "c/templates/f1.yaml");
     }
 
     #[test]
