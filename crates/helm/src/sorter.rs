@@ -160,6 +160,25 @@ fn head(doc: &str) -> Result<Head, yamlconv::YamlError> {
     Ok(h)
 }
 
+/// Checks the fast head reader against the YAML parser on one document: `Err` describes a
+/// document the fast path answered differently. For the fuzz target and tests.
+#[doc(hidden)]
+pub fn check_fast_head(doc: &str) -> Result<(), String> {
+    let Some(fast) = head_fast(doc) else {
+        return Ok(());
+    };
+    match head_streaming(doc) {
+        Some(Ok(slow)) if slow == fast => Ok(()),
+        Some(Ok(slow)) => Err(format!("fast {fast:?} != parser {slow:?} for {doc:?}")),
+        Some(Err(e)) => Err(format!(
+            "fast path accepted {doc:?}, the parser refused: {e}"
+        )),
+        None => Err(format!(
+            "fast path accepted {doc:?}, the parser needs the tree"
+        )),
+    }
+}
+
 /// How an entry's value is written on its line, as far as the head needs it.
 enum Written<'a> {
     /// A plain, single-quoted or escape-free double-quoted scalar.
@@ -456,7 +475,14 @@ fn flow_seq_end(s: &str) -> Option<usize> {
                     p += 1;
                 }
                 let item = s[start..p].trim_end_matches(' ');
-                if item.is_empty() || !plain_start(item) {
+                // Words of ordinary characters only: indicators such as a `-` before `,` are
+                // read differently by YAML parsers and go to the real one.
+                let plain_word = |w: &str| {
+                    w.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
+                        && w.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || b"._/=+~@%-".contains(&c))
+                };
+                if item.is_empty() || !item.split(' ').filter(|w| !w.is_empty()).all(plain_word) {
                     return None;
                 }
             }
@@ -499,6 +525,11 @@ fn quoted_end(s: &str) -> Option<usize> {
                 let hex = b.get(p + 2..p + 2 + width)?;
                 if !hex.iter().all(u8::is_ascii_hexdigit) {
                     return None;
+                }
+                // The escape must name a Unicode scalar value (no surrogates, at most 10FFFF).
+                if width > 2 {
+                    let code = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                    char::from_u32(code)?;
                 }
                 p += 2 + width;
             }
@@ -941,6 +972,10 @@ mod tests {
                 "a: [1]\n",
                 "a: {}x\n",
                 "<<: {}\n",
+                // Found by the manifest_heads fuzz target.
+                "Typ: [vcgres -,IEsngs ,s]",
+                "data:\n  \"\\U11111111g{}\"",
+                "a: \"\\uD800\"\n",
                 "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: post-install,pre-install\n    helm.sh/hook-weight: \"-5\"\n",
             ]
             .map(String::from),
