@@ -1,7 +1,9 @@
 //! The rendering engine, as Helm's: every template of the chart and its subcharts parsed into one
 //! template set (deepest paths first so parents' `define`s win), executed with its chart's scope
 //! (`.Values`, `.Chart`, `.Files`, `.Subcharts`, `.Template`, `.Release`, `.Capabilities`),
-//! partials skipped, `<no value>` stripped, errors reformatted like Helm's.
+//! partials skipped, `<no value>` stripped, errors reformatted like Helm's. Files render one
+//! after another as in Helm, or on a few threads when no template can change a map another file
+//! sees (see `SHARED_STATE_FUNCTIONS`); the output and the first error reported are the same.
 
 use crate::chart::{Chart, Metadata};
 use crate::objects::{Capabilities, Files};
