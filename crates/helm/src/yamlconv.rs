@@ -173,8 +173,12 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Anchored nodes with the number of nodes decoding them costs (aliases inside expanded).
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
+    // Per open collection, the nodes decoded for it so far; and go-yaml's document counters.
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut budget = AliasBudget::default();
     while let Some(ev) = parser.next_event() {
         let (ev, _span) = match ev {
             Ok(x) => x,
@@ -186,8 +190,12 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
                 return Err(YamlError::Syntax(syntax_message(text, &e)));
             }
         };
-        let done: Option<(Node, usize)> = match ev {
-            Event::StreamStart | Event::Nothing | Event::DocumentStart(_) => None,
+        let done: Option<(Node, usize, usize)> = match ev {
+            Event::StreamStart | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                budget = AliasBudget::default();
+                None
+            }
             Event::StreamEnd => break,
             Event::DocumentEnd => {
                 docs.push(
@@ -200,11 +208,14 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
                 None
             }
             Event::Alias(id) => {
-                let node = anchors
+                let (node, size) = anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| YamlError::Syntax("unknown anchor referenced".into()))?;
-                Some((node, 0))
+                // Counted before the copy is made, so an alias bomb fails instead of
+                // exhausting memory.
+                budget.count(1, 0)?;
+                budget.count(*size, *size)?;
+                Some((node.clone(), 0, 1 + size))
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let raw = value.to_string();
@@ -224,28 +235,40 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
                         _ => Scalar::Str(raw.clone()),
                     }
                 };
-                Some((Node::Scalar(resolved, raw), anchor))
+                budget.count(1, 0)?;
+                Some((Node::Scalar(resolved, raw), anchor, 1))
             }
             Event::SequenceStart(anchor, _) => {
+                budget.count(1, 0)?;
                 stack.push(Frame::Seq(anchor, Vec::new()));
+                sizes.push(1);
                 None
             }
             Event::MappingStart(anchor, _) => {
+                budget.count(1, 0)?;
                 stack.push(Frame::Map(anchor, Vec::new(), None));
+                sizes.push(1);
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(anchor, items)) => Some((Node::Seq(items), anchor)),
+                Some(Frame::Seq(anchor, items)) => {
+                    Some((Node::Seq(items), anchor, sizes.pop().unwrap_or(1)))
+                }
                 _ => return Err(YamlError::Syntax("unbalanced sequence".into())),
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(anchor, entries, _)) => Some((Node::Map(entries), anchor)),
+                Some(Frame::Map(anchor, entries, _)) => {
+                    Some((Node::Map(entries), anchor, sizes.pop().unwrap_or(1)))
+                }
                 _ => return Err(YamlError::Syntax("unbalanced mapping".into())),
             },
         };
-        if let Some((node, anchor)) = done {
+        if let Some((node, anchor, size)) = done {
+            if let Some(parent) = sizes.last_mut() {
+                *parent += size;
+            }
             if anchor != 0 {
-                anchors.insert(anchor, node.clone());
+                anchors.insert(anchor, (node.clone(), size));
             }
             attach(&mut stack, &mut root, node)?;
         }
@@ -254,6 +277,36 @@ fn parse_docs(text: &str, first_only: bool) -> Result<Vec<Node>, YamlError> {
         docs.push(r);
     }
     Ok(docs)
+}
+
+/// go-yaml's guard against alias bombs ("billion laughs"): per document, the nodes decoded and
+/// those decoded through aliases; too high a share of aliased nodes fails the document.
+#[derive(Default)]
+struct AliasBudget {
+    decoded: usize,
+    aliased: usize,
+}
+
+impl AliasBudget {
+    fn count(&mut self, decoded: usize, aliased: usize) -> Result<(), YamlError> {
+        self.decoded = self.decoded.saturating_add(decoded);
+        self.aliased = self.aliased.saturating_add(aliased);
+        // go-yaml v2's allowedAliasRatio: 99 % up to 400k nodes, down to 10 % at 4M.
+        let ratio = match self.decoded {
+            n if n <= 400_000 => 0.99,
+            n if n >= 4_000_000 => 0.10,
+            n => 0.99 - 0.89 * ((n - 400_000) as f64 / 3_600_000.0),
+        };
+        if self.aliased > 100
+            && self.decoded > 1000
+            && self.aliased as f64 / self.decoded as f64 > ratio
+        {
+            return Err(YamlError::Syntax(
+                "document contains excessive aliasing".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// go-yaml v2's message (`line N: problem`) for saphyr-parser's error `e` on `text`: Helm reads
@@ -366,6 +419,29 @@ pub fn resolve_plain(s: &str) -> Scalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "billion laughs" document fails as in go-yaml instead of expanding into gigabytes;
+    /// moderate aliasing is fine.
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse_values(&bomb).unwrap_err().to_string();
+        assert!(
+            err.ends_with("document contains excessive aliasing"),
+            "{err}"
+        );
+        let chart_yaml = format!("apiVersion: v2\nname: c\nversion: 0.1.0\n{bomb}");
+        assert!(crate::chart::parse_metadata(chart_yaml.as_bytes()).is_err());
+        let mut fine = String::from("base: &b {k: v, l: [1, 2, 3]}\n");
+        for i in 0..200 {
+            fine.push_str(&format!("u{i}: *b\n"));
+        }
+        assert_eq!(parse_values(&fine).unwrap().len(), 201);
+    }
 
     #[test]
     fn resolves_like_go_yaml_v2() {
