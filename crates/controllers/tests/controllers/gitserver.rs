@@ -7,11 +7,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use tokio::io::AsyncWriteExt;
 
 /// Credentials the server demands.
 #[derive(Clone, Debug, Default)]
@@ -214,102 +213,15 @@ fn authorized(auth: &Auth, headers: &HeaderMap) -> bool {
 }
 
 async fn handle(State(state): State<Arc<ServerState>>, req: Request) -> Response {
-    match cgi(&state, req).await {
-        Ok(r) => r,
-        Err(e) => Response::builder()
-            .status(500)
-            .body(Body::from(e.to_string()))
-            .unwrap(),
-    }
-}
-
-async fn cgi(state: &ServerState, req: Request) -> Result<Response> {
     if !authorized(&state.auth, req.headers()) {
         let mut r = Response::builder().status(StatusCode::UNAUTHORIZED);
         if matches!(state.auth, Auth::Basic(..)) {
             r = r.header("WWW-Authenticate", "Basic realm=\"git\"");
         }
-        return Ok(r.body(Body::from("unauthorized"))?);
+        return r.body(Body::from("unauthorized")).expect("static response");
     }
-    let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let query = req.uri().query().unwrap_or("").to_string();
-    let (content_type, encoding, protocol) = {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string()
-        };
-        (
-            header("content-type"),
-            header("content-encoding"),
-            header("git-protocol"),
-        )
-    };
-    let body: Bytes = axum::body::to_bytes(req.into_body(), 64 << 20).await?;
-    let mut child = tokio::process::Command::new("git")
-        .arg("http-backend")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GIT_PROJECT_ROOT", &state.root)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("REQUEST_METHOD", &method)
-        .env("PATH_INFO", &path)
-        .env("QUERY_STRING", &query)
-        .env("CONTENT_TYPE", &content_type)
-        .env("CONTENT_LENGTH", body.len().to_string())
-        .env("HTTP_CONTENT_ENCODING", &encoding)
-        .env("GIT_PROTOCOL", &protocol)
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdin = child.stdin.take().context("stdin")?;
-    let writer = tokio::spawn(async move {
-        let _ = stdin.write_all(&body).await;
-    });
-    let out = child.wait_with_output().await?;
-    let _ = writer.await;
-    let split = out
-        .stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| (p, 4));
-    let split = split.or_else(|| {
-        out.stdout
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .map(|p| (p, 2))
-    });
-    let Some((pos, len)) = split else {
-        bail!(
-            "http-backend gave no headers: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let head = String::from_utf8_lossy(&out.stdout[..pos]).to_string();
-    let mut builder = Response::builder().status(200);
-    for line in head.lines() {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        if k.eq_ignore_ascii_case("status") {
-            let code: u16 = v
-                .split_whitespace()
-                .next()
-                .unwrap_or("500")
-                .parse()
-                .unwrap_or(500);
-            builder = builder.status(code);
-        } else {
-            builder = builder.header(k.trim(), HeaderValue::from_str(v)?);
-        }
-    }
-    Ok(builder.body(Body::from(out.stdout[pos + len..].to_vec()))?)
+    source::git_http::http_backend(&state.root, &path, req).await
 }
 
 /// A running OpenSSH `sshd` on 127.0.0.1 that accepts two client keys for the current user.
