@@ -49,6 +49,55 @@ pub(crate) fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<(), G
     Ok(())
 }
 
+/// OpenSSH pinned to the credentials of a GitRepository: the host key, identity and passphrase
+/// are private files under a session's temporary directory, nothing from the user's SSH setup
+/// is read.
+pub(crate) struct PinnedSsh {
+    /// The `ssh` command line (without the destination), shell-quoted.
+    pub command: String,
+    /// For an encrypted identity: the askpass program printing its passphrase.
+    pub askpass: Option<std::path::PathBuf>,
+}
+
+/// Writes the files for `ssh` into `dir` and builds the pinned `ssh` command line.
+pub(crate) fn pinned_ssh(
+    dir: &Path,
+    ssh: &super::SshAuth,
+    timeout: std::time::Duration,
+) -> Result<PinnedSsh, GitError> {
+    let kh = dir.join("known_hosts");
+    write_private(&kh, &ssh.known_hosts, 0o600)?;
+    let mut command = format!(
+        "ssh -F /dev/null -o UserKnownHostsFile={} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o PreferredAuthentications=publickey -o ConnectTimeout={}",
+        sh_quote(&kh),
+        timeout.as_secs().max(1)
+    );
+    if !ssh.identity.is_empty() {
+        let id = dir.join("identity");
+        let mut key = ssh.identity.clone();
+        // OpenSSH refuses key files without a final newline.
+        if !key.ends_with(b"\n") {
+            key.push(b'\n');
+        }
+        write_private(&id, &key, 0o600)?;
+        command.push_str(&format!(" -i {}", sh_quote(&id)));
+    }
+    let mut askpass = None;
+    match &ssh.passphrase {
+        Some(pass) if !pass.is_empty() => {
+            // ssh reads the passphrase from an askpass program that prints a private file.
+            let pf = dir.join("passphrase");
+            write_private(&pf, pass.as_bytes(), 0o600)?;
+            let ap = dir.join("askpass.sh");
+            let script = format!("#!/bin/sh\nexec cat {}\n", sh_quote(&pf));
+            write_private(&ap, script.as_bytes(), 0o700)?;
+            askpass = Some(ap);
+        }
+        _ => command.push_str(" -o BatchMode=yes"),
+    }
+    Ok(PinnedSsh { command, askpass })
+}
+
 /// Quotes a value for a git config file.
 fn config_value(v: &str) -> String {
     let escaped = v
@@ -243,38 +292,13 @@ impl<'a> Session<'a> {
             ("LC_ALL".into(), "C".into()),
         ];
         if let Some(ssh) = &auth.ssh {
-            let kh = t.join("known_hosts");
-            write_private(&kh, &ssh.known_hosts, 0o600)?;
-            let mut cmd = format!(
-                "ssh -F /dev/null -o UserKnownHostsFile={} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o PreferredAuthentications=publickey -o ConnectTimeout={}",
-                sh_quote(&kh),
-                opts.timeout.as_secs().max(1)
-            );
-            if !ssh.identity.is_empty() {
-                let id = t.join("identity");
-                let mut key = ssh.identity.clone();
-                // OpenSSH refuses key files without a final newline.
-                if !key.ends_with(b"\n") {
-                    key.push(b'\n');
-                }
-                write_private(&id, &key, 0o600)?;
-                cmd.push_str(&format!(" -i {}", sh_quote(&id)));
+            let ssh = pinned_ssh(t, ssh, opts.timeout)?;
+            if let Some(ap) = &ssh.askpass {
+                env.push(("SSH_ASKPASS".into(), ap.display().to_string()));
+                env.push(("SSH_ASKPASS_REQUIRE".into(), "force".into()));
+                env.push(("DISPLAY".into(), "none".into()));
             }
-            match &ssh.passphrase {
-                Some(pass) if !pass.is_empty() => {
-                    // ssh reads the passphrase from an askpass program that prints a private file.
-                    let pf = t.join("passphrase");
-                    write_private(&pf, pass.as_bytes(), 0o600)?;
-                    let ap = t.join("askpass.sh");
-                    let script = format!("#!/bin/sh\nexec cat {}\n", sh_quote(&pf));
-                    write_private(&ap, script.as_bytes(), 0o700)?;
-                    env.push(("SSH_ASKPASS".into(), ap.display().to_string()));
-                    env.push(("SSH_ASKPASS_REQUIRE".into(), "force".into()));
-                    env.push(("DISPLAY".into(), "none".into()));
-                }
-                _ => cmd.push_str(" -o BatchMode=yes"),
-            }
-            env.push(("GIT_SSH_COMMAND".into(), cmd));
+            env.push(("GIT_SSH_COMMAND".into(), ssh.command));
         }
         let mut secrets = auth.secrets();
         if let Some(p) = opts.proxy.as_ref().and_then(|p| p.password.as_ref()) {

@@ -21,7 +21,9 @@ use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind;
 use gix::remote::Direction;
 
-use super::cmd::{Target, io_err, is_missing_ref, pct, sh_quote, validate, write_private};
+use super::cmd::{
+    Target, io_err, is_missing_ref, pct, pinned_ssh, sh_quote, validate, write_private,
+};
 use super::error::{redact_url, scrub};
 use super::{CheckoutOptions, CheckoutResult, GitError, GitRef, ProxyOptions};
 use crate::semver::{Constraints, latest_matching};
@@ -162,40 +164,16 @@ impl Env {
         }
         let ssh_wrapper = match (&auth.ssh, target.scheme.as_str()) {
             (Some(ssh), "ssh") => {
-                let kh = t.join("known_hosts");
-                write_private(&kh, &ssh.known_hosts, 0o600)?;
+                let ssh = pinned_ssh(&t, ssh, opts.timeout)?;
                 let mut script = String::from("#!/bin/sh\nunset SSH_AUTH_SOCK\n");
-                let mut cmd = format!(
-                    "exec ssh -F /dev/null -o UserKnownHostsFile={} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o PreferredAuthentications=publickey -o ConnectTimeout={}",
-                    sh_quote(&kh),
-                    opts.timeout.as_secs().max(1)
-                );
-                if !ssh.identity.is_empty() {
-                    let id = t.join("identity");
-                    let mut key = ssh.identity.clone();
-                    // OpenSSH refuses key files without a final newline.
-                    if !key.ends_with(b"\n") {
-                        key.push(b'\n');
-                    }
-                    write_private(&id, &key, 0o600)?;
-                    cmd.push_str(&format!(" -i {}", sh_quote(&id)));
+                if let Some(ap) = &ssh.askpass {
+                    script.push_str(&format!(
+                        "SSH_ASKPASS={}\nSSH_ASKPASS_REQUIRE=force\nDISPLAY=none\nexport SSH_ASKPASS SSH_ASKPASS_REQUIRE DISPLAY\n",
+                        sh_quote(ap)
+                    ));
                 }
-                match &ssh.passphrase {
-                    Some(pass) if !pass.is_empty() => {
-                        // ssh reads the passphrase from an askpass program printing a private file.
-                        let pf = t.join("passphrase");
-                        write_private(&pf, pass.as_bytes(), 0o600)?;
-                        let ap = t.join("askpass.sh");
-                        let ask = format!("#!/bin/sh\nexec cat {}\n", sh_quote(&pf));
-                        write_private(&ap, ask.as_bytes(), 0o700)?;
-                        script.push_str(&format!(
-                            "SSH_ASKPASS={}\nSSH_ASKPASS_REQUIRE=force\nDISPLAY=none\nexport SSH_ASKPASS SSH_ASKPASS_REQUIRE DISPLAY\n",
-                            sh_quote(&ap)
-                        ));
-                    }
-                    _ => cmd.push_str(" -o BatchMode=yes"),
-                }
-                script.push_str(&cmd);
+                script.push_str("exec ");
+                script.push_str(&ssh.command);
                 // ssh's complaints go to a private file that errors are classified from, not
                 // to our process's stderr.
                 script.push_str(&format!(" \"$@\" 2>>{}\n", sh_quote(&t.join("ssh.err"))));
