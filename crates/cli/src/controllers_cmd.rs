@@ -160,8 +160,9 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Resolves on SIGINT or SIGTERM (what Kubernetes sends on pod termination).
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what Kubernetes sends on pod termination); used by
+/// `flux controllers` and `flux local up`.
+pub(crate) async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {

@@ -433,7 +433,7 @@ async fn run_loop(
         }
         let outcome = tokio::select! {
             r = wait_round(&client, &targets, args.timeout, || false) => r,
-            _ = stop_signal() => {
+            _ = crate::controllers_cmd::shutdown_signal() => {
                 output::action("interrupted, stopping");
                 anyhow::bail!("interrupted before everything was ready");
             }
@@ -481,7 +481,7 @@ async fn run_loop(
         loop {
             if !pending {
                 tokio::select! {
-                    _ = stop_signal() => break,
+                    _ = crate::controllers_cmd::shutdown_signal() => break,
                     _ = tokio::time::sleep(RESNAPSHOT) => {}
                 }
                 if !changed() {
@@ -490,7 +490,7 @@ async fn run_loop(
             }
             pending = false;
             tokio::select! {
-                _ = stop_signal() => break,
+                _ = crate::controllers_cmd::shutdown_signal() => break,
                 r = wait_round(&client, &targets, args.timeout, &mut changed) => match r {
                     Ok(Round::Done) => print!("{}", status_tables(&client, &targets).await?),
                     Ok(Round::Superseded) => pending = true,
@@ -509,22 +509,6 @@ async fn run_loop(
         .await
         .context("stopping the controllers")?;
     result
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM: both stop the controllers, then the server.
-async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }
 
 fn apply_params() -> PatchParams {
