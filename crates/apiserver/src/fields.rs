@@ -309,19 +309,10 @@ pub fn track_update_typed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::tests::fields_of;
     use crate::apply::{ApplyParams, apply};
 
     const OLD: &str = "2020-01-01T00:00:00Z";
-
-    fn fields_of(obj: &Value, manager: &str, operation: &str) -> Value {
-        obj["metadata"]["managedFields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["manager"] == manager && e["operation"] == operation)
-            .map(|e| e["fieldsV1"].clone())
-            .unwrap_or(Value::Null)
-    }
 
     /// Rewrites every entry's time to [`OLD`] so later changes of it are visible.
     fn age(obj: &mut Value) {

@@ -9,7 +9,7 @@ pub mod request;
 pub mod types;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::error::ApiError;
 use path::{FieldSet, Path, path_string};

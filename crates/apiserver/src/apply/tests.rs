@@ -35,7 +35,7 @@ fn ok(live: Option<&Value>, cfg: Value, ty: Ty<'_>, manager: &str) -> Value {
 }
 
 /// The fieldsV1 of `manager`'s entry with `operation`, or null.
-fn fields_of(obj: &Value, manager: &str, operation: &str) -> Value {
+pub(crate) fn fields_of(obj: &Value, manager: &str, operation: &str) -> Value {
     obj["metadata"]["managedFields"]
         .as_array()
         .into_iter()

@@ -224,3 +224,13 @@ pub fn versioned_kubectl(version: &str) -> String {
     }
     name
 }
+
+/// A kube-rs client for the shared server, built from its kubeconfig.
+pub async fn kube_client() -> kube::Client {
+    let env = shared();
+    let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    kube::Client::try_from(cfg).unwrap()
+}

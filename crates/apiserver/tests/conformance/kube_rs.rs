@@ -1,7 +1,7 @@
 //! kube-rs (the client Flux's controllers use): Api CRUD and patches, errors, watcher with
 //! and without streaming lists, reflector, metadata lists, discovery, delete_collection.
 
-use crate::common::{shared, unique};
+use crate::common::{kube_client, unique};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -9,15 +9,6 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Discovery};
 use serde_json::json;
 use std::time::Duration;
-
-async fn client() -> Client {
-    let env = shared();
-    let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
-}
 
 async fn namespace(client: &Client, prefix: &str) -> String {
     let name = unique(prefix);
@@ -38,7 +29,7 @@ fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
 
 #[tokio::test]
 async fn api_crud_patches_and_errors() {
-    let c = client().await;
+    let c = kube_client().await;
     let ns = namespace(&c, "kube").await;
     let api: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
     let created = api
@@ -93,7 +84,7 @@ async fn api_crud_patches_and_errors() {
 
 #[tokio::test]
 async fn watcher_reflector_and_streaming_lists() {
-    let c = client().await;
+    let c = kube_client().await;
     let ns = namespace(&c, "kwatch").await;
     let api: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
     api.create(&PostParams::default(), &cm("pre", json!({})))
@@ -153,7 +144,7 @@ async fn watcher_reflector_and_streaming_lists() {
 
 #[tokio::test]
 async fn metadata_lists_discovery_and_delete_collection() {
-    let c = client().await;
+    let c = kube_client().await;
     let ns = namespace(&c, "kmeta").await;
     let api: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
     for (n, l) in [("m1", "keep"), ("m2", "drop"), ("m3", "drop")] {

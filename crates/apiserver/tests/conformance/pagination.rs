@@ -2,20 +2,10 @@
 //! even with writes in between (as etcd serves them), and a token whose snapshot is no longer
 //! retained gets 410 Expired with the real server's message and an inconsistent-continue token.
 
-use crate::common::{py, shared, start, unique};
+use crate::common::{kube_client, py, start, unique};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-
-async fn client() -> Client {
-    let env = shared();
-    let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
-}
 
 fn cm(name: &str, value: &str) -> ConfigMap {
     serde_json::from_value(json!({"metadata": {"name": name}, "data": {"v": value}})).unwrap()
@@ -45,7 +35,7 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn continued_pages_read_the_first_pages_snapshot() {
-    let c = client().await;
+    let c = kube_client().await;
     let ns = unique("page");
     let nsobj: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
     Api::<Namespace>::all(c.clone())

@@ -305,12 +305,9 @@ spec:
     )
 }
 
-#[test]
-fn custom_resources_use_crd_list_types() {
-    let env = shared();
-    let group = format!("{}.example.com", crate::common::unique("ssa"));
-    let ns = env.namespace("ssa-crd");
-    env.kubectl_in(&gadget_crd(&group), &["apply", "--server-side", "-f", "-"])
+/// Creates the Gadget CRD of `group` and waits until it is served.
+fn install_gadget_crd(env: &crate::common::Env, group: &str) {
+    env.kubectl_in(&gadget_crd(group), &["apply", "--server-side", "-f", "-"])
         .ok();
     env.kubectl(&[
         "wait",
@@ -319,6 +316,14 @@ fn custom_resources_use_crd_list_types() {
         "--timeout=10s",
     ])
     .ok();
+}
+
+#[test]
+fn custom_resources_use_crd_list_types() {
+    let env = shared();
+    let group = format!("{}.example.com", crate::common::unique("ssa"));
+    let ns = env.namespace("ssa-crd");
+    install_gadget_crd(env, &group);
     let cr = |spec: &str| {
         format!(
             "apiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: {ns}\nspec:\n{spec}"
@@ -424,15 +429,7 @@ fn custom_resource_updates_use_crd_list_types() {
     let env = shared();
     let group = format!("{}.example.com", crate::common::unique("upd"));
     let ns = env.namespace("upd-crd");
-    env.kubectl_in(&gadget_crd(&group), &["apply", "--server-side", "-f", "-"])
-        .ok();
-    env.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        &format!("crd/gadgets.{group}"),
-        "--timeout=10s",
-    ])
-    .ok();
+    install_gadget_crd(env, &group);
     let cr = |spec: &str| {
         format!(
             "apiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: {ns}\nspec:\n{spec}"
