@@ -30,6 +30,23 @@ pub(crate) fn io_err<'p>(
     }
 }
 
+/// Refuses to check out into a directory that already has entries.
+pub(crate) fn ensure_empty_dir(dir: &Path) -> Result<(), GitError> {
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map_err(io_err("read checkout directory", dir))?
+            .next()
+            .is_some()
+    {
+        return Err(GitError::Io {
+            op: "check out into non-empty directory",
+            path: dir.to_path_buf(),
+            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        });
+    }
+    Ok(())
+}
+
 /// Writes a file only the current user can read.
 pub(crate) fn write_private(path: &Path, data: &[u8], mode: u32) -> Result<(), GitError> {
     let mut o = fs::OpenOptions::new();
@@ -383,18 +400,7 @@ impl<'a> Session<'a> {
 
     /// Creates an empty repository with `origin` and, if asked, the sparse-checkout patterns.
     pub(crate) async fn init_repo(&self, dir: &Path) -> Result<(), GitError> {
-        if dir.exists()
-            && fs::read_dir(dir)
-                .map_err(io_err("read checkout directory", dir))?
-                .next()
-                .is_some()
-        {
-            return Err(GitError::Io {
-                op: "check out into non-empty directory",
-                path: dir.to_path_buf(),
-                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
+        ensure_empty_dir(dir)?;
         fs::create_dir_all(dir).map_err(io_err("create checkout directory", dir))?;
         self.run("init repository for", Some(dir), &["init", "-q", "."])
             .await?;

@@ -22,11 +22,11 @@ use gix::objs::tree::EntryKind;
 use gix::remote::Direction;
 
 use super::cmd::{
-    Target, io_err, is_missing_ref, pct, pinned_ssh, sh_quote, validate, write_private,
+    Target, ensure_empty_dir, io_err, is_missing_ref, pct, pinned_ssh, sh_quote, validate,
+    write_private,
 };
 use super::error::{redact_url, scrub};
-use super::{CheckoutOptions, CheckoutResult, GitError, GitRef, ProxyOptions};
-use crate::semver::{Constraints, latest_matching};
+use super::{CheckoutOptions, CheckoutResult, GitError, GitRef, ProxyOptions, find_ref};
 
 /// Remote references as `(object, name)` pairs in `git ls-remote` form: annotated tags appear a
 /// second time as `<name>^{}` with the commit they point at.
@@ -93,15 +93,6 @@ pub(crate) async fn resolve(opts: &CheckoutOptions) -> Result<CheckoutResult, Gi
             url: redact_url(&opts.url),
             detail: format!("worker failed: {e}"),
         })?
-}
-
-/// The commit a ref points at, preferring the peeled (`^{}`) entry of annotated tags.
-fn find_ref(refs: &RemoteRefs, name: &str) -> Option<String> {
-    let peeled = format!("{name}^{{}}");
-    refs.iter()
-        .find(|(_, r)| *r == peeled)
-        .or_else(|| refs.iter().find(|(_, r)| r == name))
-        .map(|(sha, _)| sha.clone())
 }
 
 /// Flattens an error and its sources into one line.
@@ -465,20 +456,8 @@ impl Env {
     }
 
     fn pick_semver(&self, constraint: &str) -> Result<(String, String), GitError> {
-        let cs = Constraints::parse(constraint).map_err(GitError::InvalidSemver)?;
         let refs = self.ls_remote(&["+refs/tags/*:refs/tags/*".to_string()])?;
-        let names: Vec<&str> = refs
-            .iter()
-            .filter_map(|(_, r)| r.strip_prefix("refs/tags/"))
-            .filter(|r| !r.ends_with("^{}"))
-            .collect();
-        let (tag, _) =
-            latest_matching(&cs, names.iter().copied()).ok_or_else(|| GitError::NoSemverMatch {
-                url: self.shown.clone(),
-                constraint: constraint.to_string(),
-            })?;
-        let commit = find_ref(&refs, &format!("refs/tags/{tag}")).unwrap_or_default();
-        Ok((tag.to_string(), commit))
+        super::latest_semver_tag(&refs, constraint, &self.shown)
     }
 
     fn resolve(&self, reference: &GitRef) -> Result<CheckoutResult, GitError> {
@@ -545,18 +524,7 @@ impl Env {
     }
 
     fn checkout(&self, reference: &GitRef, dir: &Path) -> Result<CheckoutResult, GitError> {
-        if dir.exists()
-            && fs::read_dir(dir)
-                .map_err(io_err("read checkout directory", dir))?
-                .next()
-                .is_some()
-        {
-            return Err(GitError::Io {
-                op: "check out into non-empty directory",
-                path: dir.to_path_buf(),
-                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
+        ensure_empty_dir(dir)?;
         let repo = self.init(dir)?;
         let depth = self.shallow;
         let (name, commit) = match reference {

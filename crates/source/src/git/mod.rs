@@ -248,7 +248,7 @@ async fn resolve_inner(opts: &CheckoutOptions) -> Result<CheckoutResult, GitErro
 }
 
 /// The commit a ref points at, preferring the peeled (`^{}`) entry of annotated tags.
-fn find_ref(refs: &[(String, String)], name: &str) -> Option<String> {
+pub(crate) fn find_ref(refs: &[(String, String)], name: &str) -> Option<String> {
     let peeled = format!("{name}^{{}}");
     refs.iter()
         .find(|(_, r)| *r == peeled)
@@ -257,8 +257,17 @@ fn find_ref(refs: &[(String, String)], name: &str) -> Option<String> {
 }
 
 async fn pick_semver_tag(s: &Session<'_>, constraint: &str) -> Result<(String, String), GitError> {
+    latest_semver_tag(&s.ls_remote_tags().await?, constraint, &s.redacted_url())
+}
+
+/// The newest tag among the remote `refs` (`(sha, ref)` pairs) that matches the semver
+/// `constraint`, with its commit; `url` (redacted) names the repository in the error.
+pub(crate) fn latest_semver_tag(
+    refs: &[(String, String)],
+    constraint: &str,
+    url: &str,
+) -> Result<(String, String), GitError> {
     let cs = Constraints::parse(constraint).map_err(GitError::InvalidSemver)?;
-    let refs = s.ls_remote_tags().await?;
     let names: Vec<&str> = refs
         .iter()
         .filter_map(|(_, r)| r.strip_prefix("refs/tags/"))
@@ -266,11 +275,10 @@ async fn pick_semver_tag(s: &Session<'_>, constraint: &str) -> Result<(String, S
         .collect();
     let (tag, _) =
         latest_matching(&cs, names.iter().copied()).ok_or_else(|| GitError::NoSemverMatch {
-            url: s.redacted_url(),
+            url: url.to_string(),
             constraint: constraint.to_string(),
         })?;
-    let r = format!("refs/tags/{tag}");
-    let commit = find_ref(&refs, &r).unwrap_or_default();
+    let commit = find_ref(refs, &format!("refs/tags/{tag}")).unwrap_or_default();
     Ok((tag.to_string(), commit))
 }
 
